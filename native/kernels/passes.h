@@ -1,0 +1,158 @@
+// passes.h — whole-network passes built from the per-layer kernels: forward, one training step
+// (forward, backward, update), and the inference passes predict / evaluate / gradients.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include "dense.h"
+#include "diagnostics.h"
+#include "dropout.h"
+#include "network.h"
+#include "optimizers.h"
+
+namespace blasprop {
+
+// Rows per chunk for the inference passes: bounds the workspace whatever the number of rows.
+constexpr int kInferenceChunkRows = 512;
+
+// The rows layer l reads in the last forward pass: the input or a^(l-1), after dropout when training.
+template <typename T>
+const T* network_layer_input(const Network<T>& net, const T* input, int l, bool training) {
+  const int k = l - 1;
+  if (training && net.dropout[k] > 0) return net.D[k].data();
+  return k == 0 ? input : net.A[k].data();
+}
+
+// Forward through layers 1..L−1 (bias, g, and dropout when training) and the output layer's gemm:
+// afterwards A[L] holds A^(L-1) (W^L)ᵀ without bias, for output_loss_forward or network_predict.
+template <typename T>
+void network_forward(Network<T>& net, const T* input, int B, bool training) {
+  for (int l = 1; l <= net.L; ++l) {
+    const int in = net.sizes[l - 1], out = net.sizes[l];
+    if (training && net.dropout[l - 1] > 0) {
+      const T* a = l == 1 ? input : net.A[l - 1].data();
+      dropout_forward(net.dropout[l - 1], net.rng, a, net.M[l - 1].data(), net.D[l - 1].data(), static_cast<size_t>(B) * in);
+    }
+    dense_forward(network_layer_input(net, input, l, training), net.params + net.W_off[l], net.A[l].data(), B, in, out);
+    if (l < net.L) bias_activation_forward(net.g[l], net.slope[l], net.A[l].data(), net.params + net.b_off[l], B, out);
+  }
+}
+
+// Backward from δ^L (in net.delta) down to layer 1. With `fused_lr` ≥ 0 each layer's plain SGD update
+// (W ← (1 − ηλ) W − η ∂L/∂W) is applied as soon as δ^(l-1) no longer needs the old W^l; otherwise
+// the gradient is accumulated into net.grads.
+template <typename T>
+void network_backward(Network<T>& net, const T* input, int B, bool training, double fused_lr, double weight_decay) {
+  T* delta = net.delta.data();
+  T* delta_prev = net.delta_prev.data();
+  for (int l = net.L; l >= 1; --l) {
+    const int in = net.sizes[l - 1], out = net.sizes[l];
+    T* W = net.params + net.W_off[l];
+    if (l > 1) {  // δ^(l-1) = δ^l W^l ⊙ (dropout mask) ⊙ g'(z^(l-1)); layer 1's input needs no delta.
+      const size_t n = static_cast<size_t>(B) * in;
+      dense_backward_input(delta, W, delta_prev, B, in, out);
+      if (training && net.dropout[l - 1] > 0) dropout_backward(net.M[l - 1].data(), delta_prev, n);
+      activation_backward(net.g[l - 1], net.slope[l - 1], net.A[l - 1].data(), delta_prev, n);
+    }
+    const T* a_prev = network_layer_input(net, input, l, training);
+    if (fused_lr >= 0) {
+      if (weight_decay > 0) scal(out * in, T(1 - fused_lr * weight_decay), W);
+      dense_backward_params(delta, a_prev, W, net.params + net.b_off[l], B, in, out, T(-fused_lr));
+    } else {
+      dense_backward_params(delta, a_prev, net.grads + net.W_off[l], net.grads + net.b_off[l], B, in, out, T(1));
+    }
+    std::swap(delta, delta_prev);
+  }
+}
+
+// Applies the optimizer to every layer from the gradients in net.grads (clipped first if asked),
+// then the max-norm constraint. t is the 1-based step count.
+template <typename T>
+void network_apply_gradients(Network<T>& net, const OptimizerConfig& c, double t) {
+  const int n = static_cast<int>(net.param_count);
+  if (c.clip_norm > 0) {
+    const double norm = nrm2(n, net.grads);
+    if (norm > c.clip_norm) scal(n, T(c.clip_norm / norm), net.grads);
+  }
+  for (int l = 1; l <= net.L; ++l) {
+    const size_t w = net.W_off[l], b = net.b_off[l];
+    const size_t nW = static_cast<size_t>(net.sizes[l]) * net.sizes[l - 1];
+    optimizer_update(c, net.params + w, net.grads + w, net.opt_m + w, net.opt_v + w, nW, c.weight_decay, t);
+    optimizer_update(c, net.params + b, net.grads + b, net.opt_m + b, net.opt_v + b, size_t(net.sizes[l]), 0.0, t);
+  }
+}
+
+template <typename T>
+void network_apply_max_norm(Network<T>& net, double max_norm) {
+  if (max_norm <= 0) return;
+  for (int l = 1; l <= net.L; ++l) max_norm_constrain(net.params + net.W_off[l], net.sizes[l], net.sizes[l - 1], max_norm);
+}
+
+// One training step on the B rows at `input` (already gathered into the workspace): forward with
+// dropout, loss, backward, update. `diagnostics` (5 doubles per layer, or null) receives the step's
+// per-layer statistics. Returns the batch's loss sum and correct count.
+template <typename T>
+LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int B, const OptimizerConfig& c,
+                             double t, double* diagnostics) {
+  const int L = net.L;
+  network_forward(net, input, B, true);
+  const LossStats stats = output_loss_forward(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
+                                              y, net.delta.data(), B, net.sizes[L], T(1.0 / B));
+  const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr;
+  if (fused) {
+    network_backward(net, input, B, true, c.learning_rate, c.weight_decay);
+  } else {
+    std::memset(net.grads, 0, net.param_count * sizeof(T));
+    network_backward(net, input, B, true, -1.0, 0.0);
+    if (diagnostics) network_diagnostics(net, B, diagnostics);
+    network_apply_gradients(net, c, t);
+  }
+  network_apply_max_norm(net, c.max_norm);
+  return stats;
+}
+
+// The rows' dense targets or labels, offset to row r.
+template <typename T>
+Targets<T> targets_from_row(Targets<T> y, size_t r, int out) {
+  Targets<T> shifted;
+  if (y.dense) shifted.dense = y.dense + r * out;
+  if (y.labels) shifted.labels = y.labels + r;
+  return shifted;
+}
+
+// Loss sum and correct count over `rows` rows of X without dropout; with accumulate_gradients the
+// gradient of the mean loss over all rows is written to net.grads as well.
+template <typename T>
+LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients) {
+  const int L = net.L, in = net.sizes[0], out = net.sizes[L];
+  network_reserve(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)));
+  if (accumulate_gradients) std::memset(net.grads, 0, net.param_count * sizeof(T));
+  LossStats total;
+  for (size_t r = 0; r < rows; r += kInferenceChunkRows) {
+    const int B = static_cast<int>(std::min<size_t>(kInferenceChunkRows, rows - r));
+    const T* input = X + r * in;
+    network_forward(net, input, B, false);
+    const LossStats s = output_loss_forward(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
+                                            targets_from_row(y, r, out), accumulate_gradients ? net.delta.data() : nullptr,
+                                            B, out, T(1.0 / double(rows)));
+    if (accumulate_gradients) network_backward(net, input, B, false, -1.0, 0.0);
+    total.loss_sum += s.loss_sum;
+    total.correct += s.correct;
+  }
+  return total;
+}
+
+// Y[rows × out] = the network's output for X[rows × in].
+template <typename T>
+void network_predict(Network<T>& net, const T* X, size_t rows, T* Y) {
+  const int L = net.L, in = net.sizes[0], out = net.sizes[L];
+  network_reserve(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)));
+  for (size_t r = 0; r < rows; r += kInferenceChunkRows) {
+    const int B = static_cast<int>(std::min<size_t>(kInferenceChunkRows, rows - r));
+    network_forward(net, X + r * in, B, false);
+    bias_activation_forward(net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L], B, out);
+    std::memcpy(Y + r * out, net.A[L].data(), static_cast<size_t>(B) * out * sizeof(T));
+  }
+}
+
+}  // namespace blasprop

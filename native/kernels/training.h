@@ -1,0 +1,63 @@
+// training.h — the mini-batch loop over a shuffled order of rows: gather each batch into the
+// workspace, run one training step, record its loss. Runs many steps per call, so the cost of
+// crossing from JavaScript is paid once per chunk of steps, not once per step.
+#pragma once
+#include <cstdint>
+#include <cstring>
+#include "passes.h"
+
+namespace blasprop {
+
+// A whole training set, row-major: X[rows × in] and either Y[rows × out] or labels[rows].
+template <typename T>
+struct Dataset {
+  const T* X = nullptr;
+  Targets<T> y;
+  size_t rows = 0;
+};
+
+// One call's work: the rows order[0..count) in batches of batch_size (the last one may be smaller).
+struct BatchPlan {
+  const int32_t* order = nullptr;
+  size_t count = 0;
+  int batch_size = 1;
+  double first_step = 1;          // 1-based optimizer step number of the first batch (Adam's t)
+  double* step_losses = nullptr;  // optional: mean loss of each batch
+  double* diagnostics = nullptr;  // optional: per-layer statistics of the last batch
+};
+
+// Copies the rows order[0..B) of the dataset into the workspace's X and targets.
+template <typename T>
+Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* order, int B) {
+  const size_t in = net.sizes[0], out = net.sizes[net.L];
+  Targets<T> batch;
+  for (int i = 0; i < B; ++i) std::memcpy(net.X.data() + i * in, data.X + size_t(order[i]) * in, in * sizeof(T));
+  if (data.y.labels) {
+    for (int i = 0; i < B; ++i) net.labels[i] = data.y.labels[order[i]];
+    batch.labels = net.labels.data();
+  } else {
+    for (int i = 0; i < B; ++i) std::memcpy(net.Y.data() + i * out, data.y.dense + size_t(order[i]) * out, out * sizeof(T));
+    batch.dense = net.Y.data();
+  }
+  return batch;
+}
+
+template <typename T>
+LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const BatchPlan& plan, const OptimizerConfig& c) {
+  network_reserve(net, static_cast<int>(std::min<size_t>(plan.count, size_t(plan.batch_size))));
+  LossStats total;
+  size_t step = 0;
+  for (size_t start = 0; start < plan.count; start += plan.batch_size, ++step) {
+    const int B = static_cast<int>(std::min<size_t>(plan.batch_size, plan.count - start));
+    const Targets<T> y = gather_batch(net, data, plan.order + start, B);
+    const bool last = start + plan.batch_size >= plan.count;
+    const LossStats s = network_train_step(net, net.X.data(), y, B, c, plan.first_step + double(step),
+                                           last ? plan.diagnostics : nullptr);
+    if (plan.step_losses) plan.step_losses[step] = s.loss_sum / B;
+    total.loss_sum += s.loss_sum;
+    total.correct += s.correct;
+  }
+  return total;
+}
+
+}  // namespace blasprop

@@ -1,0 +1,303 @@
+// network_wrap.cc — argument checking and dispatch for NativeNetwork; the arithmetic lives in kernels/.
+#include "network_wrap.h"
+
+#include <cmath>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "../kernels/diagnostics.h"
+#include "../kernels/training.h"
+#include "args.h"
+
+using namespace blasprop;
+using namespace blasprop_napi;
+
+namespace {
+
+std::vector<double> get_number_list(const Napi::Object& o, const char* key, size_t length) {
+  const Napi::Value v = o.Get(key);
+  if (!v.IsArray() || v.As<Napi::Array>().Length() != length)
+    throw Napi::TypeError::New(o.Env(), std::string("blasprop native: '") + key + "' must be an array of " +
+                                            std::to_string(length) + " numbers");
+  Napi::Array a = v.As<Napi::Array>();
+  std::vector<double> out(length);
+  for (uint32_t k = 0; k < length; ++k) {
+    const Napi::Value e = a.Get(k);
+    if (!e.IsNumber()) throw Napi::TypeError::New(o.Env(), std::string("blasprop native: '") + key + "' must hold numbers");
+    out[k] = e.As<Napi::Number>().DoubleValue();
+  }
+  return out;
+}
+
+OptimizerConfig parse_optimizer(const Napi::Object& o) {
+  OptimizerConfig c;
+  const double type = get_number(o, "type");
+  if (type != 0 && type != 1) throw Napi::RangeError::New(o.Env(), "blasprop native: unknown optimizer type");
+  c.type = static_cast<OptimizerType>(static_cast<int>(type));
+  c.learning_rate = get_number(o, "learningRate");
+  c.momentum = get_number_or(o, "momentum", 0);
+  c.nesterov = o.Get("nesterov").ToBoolean();
+  c.beta1 = get_number_or(o, "beta1", 0.9);
+  c.beta2 = get_number_or(o, "beta2", 0.999);
+  c.epsilon = get_number_or(o, "epsilon", 1e-8);
+  c.weight_decay = get_number_or(o, "weightDecay", 0);
+  c.max_norm = get_number_or(o, "maxNorm", 0);
+  c.clip_norm = get_number_or(o, "clipNorm", 0);
+  const double values[] = {c.learning_rate, c.momentum, c.beta1, c.beta2, c.epsilon, c.weight_decay, c.max_norm, c.clip_norm};
+  for (double v : values)
+    if (!std::isfinite(v) || v < 0) throw Napi::RangeError::New(o.Env(), "blasprop native: optimizer settings must be finite and ≥ 0");
+  return c;
+}
+
+// The dataset of a call: X, and Y or labels, with every length checked against `rows`.
+template <typename T>
+Dataset<T> parse_dataset(const Network<T>& net, const Napi::Object& o) {
+  Dataset<T> data;
+  data.rows = get_count(o, "rows");
+  const size_t in = net.sizes[0], out = net.sizes[net.L];
+  data.X = get_array<T>(o, "X", data.rows * in);
+  data.y.dense = get_array<T>(o, "Y", data.rows * out, true);
+  data.y.labels = get_array<int32_t>(o, "labels", data.rows, true);
+  if ((data.y.dense == nullptr) == (data.y.labels == nullptr))
+    throw Napi::TypeError::New(o.Env(), "blasprop native: give exactly one of 'Y' and 'labels'");
+  if (data.y.labels && net.loss != Loss::CrossEntropy)
+    throw Napi::TypeError::New(o.Env(), "blasprop native: class labels need the cross-entropy loss");
+  return data;
+}
+
+template <typename T>
+void check_label_range(const Network<T>& net, const Dataset<T>& data, const int32_t* order, size_t count, Napi::Env env) {
+  if (!data.y.labels) return;
+  const int32_t out = net.sizes[net.L];
+  for (size_t k = 0; k < count; ++k) {
+    const int32_t label = data.y.labels[order ? order[k] : k];
+    if (label < 0 || label >= out)
+      throw Napi::RangeError::New(env, "blasprop native: class label " + std::to_string(label) + " is outside [0, " +
+                                           std::to_string(out) + ")");
+  }
+}
+
+// All that one trainBatches call needs, copied out of JavaScript values so a worker thread can run it.
+template <typename T>
+struct TrainCall {
+  Dataset<T> data;
+  BatchPlan plan;
+  OptimizerConfig optimizer;
+};
+
+template <typename T>
+TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
+  TrainCall<T> call;
+  call.data = parse_dataset(net, o);
+  call.plan.count = get_count(o, "count");
+  call.plan.order = get_array<int32_t>(o, "order", call.plan.count);
+  const size_t batch_size = get_count(o, "batchSize");
+  if (batch_size < 1) throw Napi::RangeError::New(o.Env(), "blasprop native: 'batchSize' must be ≥ 1");
+  if (call.plan.count < 1) throw Napi::RangeError::New(o.Env(), "blasprop native: 'count' must be ≥ 1");
+  call.plan.batch_size = static_cast<int>(batch_size);
+  call.plan.first_step = get_number(o, "firstStep");
+  const size_t steps = (call.plan.count + batch_size - 1) / batch_size;
+  call.plan.step_losses = get_array<double>(o, "stepLosses", steps, true);
+  call.plan.diagnostics = get_array<double>(o, "diagnostics", size_t(net.L) * kDiagnosticsPerLayer, true);
+  for (size_t k = 0; k < call.plan.count; ++k) {
+    const int32_t r = call.plan.order[k];
+    if (r < 0 || size_t(r) >= call.data.rows)
+      throw Napi::RangeError::New(o.Env(), "blasprop native: row index " + std::to_string(r) + " in 'order' is outside [0, " +
+                                               std::to_string(call.data.rows) + ")");
+  }
+  check_label_range(net, call.data, call.plan.order, call.plan.count, o.Env());
+  call.optimizer = parse_optimizer(o.Get("optimizer").As<Napi::Object>());
+  return call;
+}
+
+Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("lossSum", s.loss_sum);
+  result.Set("correct", s.correct);
+  return result;
+}
+
+// Runs a training call on the libuv thread pool; the promise settles on the main thread.
+template <typename T>
+class TrainWorker : public Napi::AsyncWorker {
+ public:
+  TrainWorker(Napi::Env env, NativeNetwork* owner, Napi::Object self, Network<T>& net, const TrainCall<T>& call, Napi::Object args)
+      : Napi::AsyncWorker(env, "blasprop:trainBatches"), deferred_(Napi::Promise::Deferred::New(env)),
+        owner_(owner), net_(net), call_(call) {
+    self_ = Napi::Persistent(self);    // the network may not be collected while its worker runs
+    args_ = Napi::Persistent(args);    // nor may the data arrays the worker reads
+  }
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      stats_ = network_train_batches(net_, call_.data, call_.plan, call_.optimizer);
+    } catch (const std::bad_alloc&) {
+      SetError("blasprop native: out of memory for the training workspace");
+    }
+  }
+  void OnOK() override {
+    owner_->release();
+    deferred_.Resolve(stats_to_js(Env(), stats_));
+  }
+  void OnError(const Napi::Error& e) override {
+    owner_->release();
+    deferred_.Reject(e.Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  NativeNetwork* owner_;
+  Network<T>& net_;
+  TrainCall<T> call_;
+  LossStats stats_;
+  Napi::ObjectReference self_, args_;
+};
+
+// Releases the busy flag when a synchronous call leaves, by return or by exception.
+struct BusyGuard {
+  NativeNetwork* owner;
+  ~BusyGuard() { owner->release(); }
+};
+
+}  // namespace
+
+template <> Network<float>& NativeNetwork::network<float>() { return net32_; }
+template <> Network<double>& NativeNetwork::network<double>() { return net64_; }
+
+Napi::Function NativeNetwork::Define(Napi::Env env) {
+  return DefineClass(env, "NativeNetwork",
+                     {InstanceMethod<&NativeNetwork::TrainBatches>("trainBatches"),
+                      InstanceMethod<&NativeNetwork::TrainBatchesAsync>("trainBatchesAsync"),
+                      InstanceMethod<&NativeNetwork::Evaluate>("evaluate"),
+                      InstanceMethod<&NativeNetwork::Predict>("predict")});
+}
+
+// new NativeNetwork({ dtype, sizes, activations, slopes, dropout, loss, params, grads, optM, optV, rng })
+NativeNetwork::NativeNetwork(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeNetwork>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected a network spec object");
+  const Napi::Object spec = info[0].As<Napi::Object>();
+  const std::string dtype = spec.Get("dtype").ToString();
+  if (dtype != "float32" && dtype != "float64") throw Napi::TypeError::New(env, "blasprop native: dtype must be 'float32' or 'float64'");
+  is_double_ = dtype == "float64";
+  if (is_double_) construct<double>(spec); else construct<float>(spec);
+  buffers_ = Napi::Persistent(spec);
+}
+
+template <typename T>
+void NativeNetwork::construct(const Napi::Object& spec) {
+  Napi::Env env = spec.Env();
+  const Napi::Value sizes_value = spec.Get("sizes");
+  if (!sizes_value.IsArray() || sizes_value.As<Napi::Array>().Length() < 2)
+    throw Napi::TypeError::New(env, "blasprop native: 'sizes' must list the inputs and at least one layer");
+  const size_t L = sizes_value.As<Napi::Array>().Length() - 1;
+  std::vector<int> sizes;
+  for (double s : get_number_list(spec, "sizes", L + 1)) {
+    if (!(s >= 1 && s <= 1 << 24) || s != std::floor(s)) throw Napi::RangeError::New(env, "blasprop native: layer sizes must be integers in [1, 2^24]");
+    sizes.push_back(static_cast<int>(s));
+  }
+  std::vector<Activation> g(L + 1, Activation::Identity);
+  std::vector<T> slope(L + 1, T(0));
+  const std::vector<double> codes = get_number_list(spec, "activations", L + 1);
+  const std::vector<double> slopes = get_number_list(spec, "slopes", L + 1);
+  for (size_t l = 1; l <= L; ++l) {
+    if (codes[l] < 0 || codes[l] > 5 || codes[l] != std::floor(codes[l])) throw Napi::RangeError::New(env, "blasprop native: unknown activation code");
+    if ((codes[l] == 5) != (l == L && spec.Get("loss").ToNumber().Int32Value() == 1))
+      throw Napi::RangeError::New(env, "blasprop native: softmax must be the output activation, and only with cross-entropy");
+    if (!std::isfinite(slopes[l]) || slopes[l] < 0) throw Napi::RangeError::New(env, "blasprop native: slopes must be finite and ≥ 0");
+    g[l] = static_cast<Activation>(static_cast<int>(codes[l]));
+    slope[l] = T(slopes[l]);
+  }
+  const std::vector<double> dropout = get_number_list(spec, "dropout", L);
+  for (double p : dropout)
+    if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(env, "blasprop native: dropout probabilities must be in [0, 1)");
+  const double loss = get_number(spec, "loss");
+  if (loss != 0 && loss != 1 && loss != 2) throw Napi::RangeError::New(env, "blasprop native: unknown loss code");
+  if (loss == 2 && g[L] != Activation::Sigmoid) throw Napi::RangeError::New(env, "blasprop native: binary cross-entropy needs a sigmoid output");
+
+  Network<T>& net = network<T>();
+  const size_t n = network_init(net, sizes, g, slope, dropout, static_cast<Loss>(static_cast<int>(loss)));
+  if (n > 2147483647u) throw Napi::RangeError::New(env, "blasprop native: more than 2^31 − 1 parameters");
+  net.params = get_array<T>(spec, "params", n);
+  net.grads = get_array<T>(spec, "grads", n);
+  net.opt_m = get_array<T>(spec, "optM", n);
+  net.opt_v = get_array<T>(spec, "optV", n);
+  net.rng = get_array<uint32_t>(spec, "rng", 4);
+}
+
+void NativeNetwork::acquire(Napi::Env env) {
+  bool expected = false;
+  if (!busy_.compare_exchange_strong(expected, true))
+    throw Napi::Error::New(env, "blasprop native: the network is busy with an asynchronous fit");
+}
+
+template <typename T>
+Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool async) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected a training call object");
+  const Napi::Object args = info[0].As<Napi::Object>();
+  Network<T>& net = network<T>();
+  acquire(env);
+  if (async) {
+    TrainCall<T> call;
+    try {
+      call = parse_train_call(net, args);
+    } catch (...) {
+      release();
+      throw;
+    }
+    auto* worker = new TrainWorker<T>(env, this, Value(), net, call, args);
+    worker->Queue();
+    return worker->promise();
+  }
+  BusyGuard guard{this};
+  const TrainCall<T> call = parse_train_call(net, args);
+  return stats_to_js(env, network_train_batches(net, call.data, call.plan, call.optimizer));
+}
+
+// evaluate({ X, Y | labels, rows, gradients }) → { lossSum, correct }; with gradients: true the
+// gradient of the mean loss is left in the grads array.
+template <typename T>
+Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected an evaluate call object");
+  const Napi::Object args = info[0].As<Napi::Object>();
+  Network<T>& net = network<T>();
+  acquire(env);
+  BusyGuard guard{this};
+  const Dataset<T> data = parse_dataset(net, args);
+  if (data.rows < 1) throw Napi::RangeError::New(env, "blasprop native: 'rows' must be ≥ 1");
+  check_label_range(net, data, nullptr, data.rows, env);
+  return stats_to_js(env, network_evaluate(net, data.X, data.y, data.rows, args.Get("gradients").ToBoolean()));
+}
+
+// predict({ X, rows, out }): out[rows × outputs] = the network's output.
+template <typename T>
+Napi::Value NativeNetwork::predict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected a predict call object");
+  const Napi::Object args = info[0].As<Napi::Object>();
+  Network<T>& net = network<T>();
+  acquire(env);
+  BusyGuard guard{this};
+  const size_t rows = get_count(args, "rows");
+  const T* X = get_array<T>(args, "X", rows * net.sizes[0]);
+  T* out = get_array<T>(args, "out", rows * net.sizes[net.L]);
+  if (rows > 0) network_predict(net, X, rows, out);
+  return env.Undefined();
+}
+
+Napi::Value NativeNetwork::TrainBatches(const Napi::CallbackInfo& info) {
+  return is_double_ ? train_batches<double>(info, false) : train_batches<float>(info, false);
+}
+Napi::Value NativeNetwork::TrainBatchesAsync(const Napi::CallbackInfo& info) {
+  return is_double_ ? train_batches<double>(info, true) : train_batches<float>(info, true);
+}
+Napi::Value NativeNetwork::Evaluate(const Napi::CallbackInfo& info) {
+  return is_double_ ? evaluate<double>(info) : evaluate<float>(info);
+}
+Napi::Value NativeNetwork::Predict(const Napi::CallbackInfo& info) {
+  return is_double_ ? predict<double>(info) : predict<float>(info);
+}

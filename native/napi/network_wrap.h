@@ -1,0 +1,33 @@
+// network_wrap.h — NativeNetwork, the JavaScript object around a Network<float> or Network<double>.
+#pragma once
+#include <napi.h>
+#include <atomic>
+#include "../kernels/network.h"
+
+class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit NativeNetwork(const Napi::CallbackInfo& info);
+
+  // Marks the network busy for the duration of one call; throws if it already is (an async fit is running).
+  void acquire(Napi::Env env);
+  void release() { busy_.store(false); }
+
+ private:
+  template <typename T> blasprop::Network<T>& network();
+  template <typename T> void construct(const Napi::Object& spec);
+  template <typename T> Napi::Value train_batches(const Napi::CallbackInfo& info, bool async);
+  template <typename T> Napi::Value evaluate(const Napi::CallbackInfo& info);
+  template <typename T> Napi::Value predict(const Napi::CallbackInfo& info);
+
+  Napi::Value TrainBatches(const Napi::CallbackInfo& info);
+  Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value Predict(const Napi::CallbackInfo& info);
+
+  bool is_double_ = false;
+  blasprop::Network<float> net32_;
+  blasprop::Network<double> net64_;
+  std::atomic<bool> busy_{false};
+  Napi::ObjectReference buffers_;  // keeps the JavaScript-owned parameter and state arrays alive
+};
