@@ -2,6 +2,7 @@
 #include "network_wrap.h"
 
 #include <cmath>
+#include <functional>
 #include <new>
 #include <string>
 #include <vector>
@@ -118,23 +119,22 @@ Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
   return result;
 }
 
-// Runs a training call on the libuv thread pool; the promise settles on the main thread.
-template <typename T>
-class TrainWorker : public Napi::AsyncWorker {
+// Runs one pass (a training call or an evaluation) on the libuv thread pool; the promise settles on
+// the main thread. The pass only reads data that `args` keeps alive, and the network is busy until then.
+class PassWorker : public Napi::AsyncWorker {
  public:
-  TrainWorker(Napi::Env env, NativeNetwork* owner, Napi::Object self, Network<T>& net, const TrainCall<T>& call, Napi::Object args)
-      : Napi::AsyncWorker(env, "blasprop:trainBatches"), deferred_(Napi::Promise::Deferred::New(env)),
-        owner_(owner), net_(net), call_(call) {
-    self_ = Napi::Persistent(self);    // the network may not be collected while its worker runs
-    args_ = Napi::Persistent(args);    // nor may the data arrays the worker reads
+  PassWorker(Napi::Env env, NativeNetwork* owner, Napi::Object self, Napi::Object args, std::function<LossStats()> pass)
+      : Napi::AsyncWorker(env, "blasprop:pass"), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), pass_(std::move(pass)) {
+    self_ = Napi::Persistent(self);  // the network may not be collected while its worker runs
+    args_ = Napi::Persistent(args);  // nor may the data arrays the worker reads
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
   void Execute() override {
     try {
-      stats_ = network_train_batches(net_, call_.data, call_.plan, call_.optimizer);
+      stats_ = pass_();
     } catch (const std::bad_alloc&) {
-      SetError("blasprop native: out of memory for the training workspace");
+      SetError("blasprop native: out of memory for the workspace");
     }
   }
   void OnOK() override {
@@ -149,16 +149,9 @@ class TrainWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   NativeNetwork* owner_;
-  Network<T>& net_;
-  TrainCall<T> call_;
+  std::function<LossStats()> pass_;
   LossStats stats_;
   Napi::ObjectReference self_, args_;
-};
-
-// Releases the busy flag when a synchronous call leaves, by return or by exception.
-struct BusyGuard {
-  NativeNetwork* owner;
-  ~BusyGuard() { owner->release(); }
 };
 
 }  // namespace
@@ -171,6 +164,7 @@ Napi::Function NativeNetwork::Define(Napi::Env env) {
                      {InstanceMethod<&NativeNetwork::TrainBatches>("trainBatches"),
                       InstanceMethod<&NativeNetwork::TrainBatchesAsync>("trainBatchesAsync"),
                       InstanceMethod<&NativeNetwork::Evaluate>("evaluate"),
+                      InstanceMethod<&NativeNetwork::EvaluateAsync>("evaluateAsync"),
                       InstanceMethod<&NativeNetwork::Predict>("predict")});
 }
 
@@ -240,27 +234,23 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
   const Napi::Object args = info[0].As<Napi::Object>();
   Network<T>& net = network<T>();
   acquire(env);
-  if (async) {
-    TrainCall<T> call;
-    try {
-      call = parse_train_call(net, args);
-    } catch (...) {
-      release();
-      throw;
-    }
-    auto* worker = new TrainWorker<T>(env, this, Value(), net, call, args);
-    worker->Queue();
-    return worker->promise();
-  }
   BusyGuard guard{this};
   const TrainCall<T> call = parse_train_call(net, args);
+  if (async) return queue_pass(env, args, [&net, call] { return network_train_batches(net, call.data, call.plan, call.optimizer); }, guard);
   return stats_to_js(env, network_train_batches(net, call.data, call.plan, call.optimizer));
+}
+
+Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, std::function<LossStats()> pass, BusyGuard& guard) {
+  auto* worker = new PassWorker(env, this, Value(), args, std::move(pass));
+  worker->Queue();
+  guard.owner = nullptr;  // the worker releases the network when it settles
+  return worker->promise();
 }
 
 // evaluate({ X, Y | labels, rows, gradients }) → { lossSum, correct }; with gradients: true the
 // gradient of the mean loss is left in the grads array.
 template <typename T>
-Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info) {
+Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected an evaluate call object");
   const Napi::Object args = info[0].As<Napi::Object>();
@@ -270,7 +260,9 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info) {
   const Dataset<T> data = parse_dataset(net, args);
   if (data.rows < 1) throw Napi::RangeError::New(env, "blasprop native: 'rows' must be ≥ 1");
   check_label_range(net, data, nullptr, data.rows, env);
-  return stats_to_js(env, network_evaluate(net, data.X, data.y, data.rows, args.Get("gradients").ToBoolean()));
+  const bool gradients = args.Get("gradients").ToBoolean();
+  if (async) return queue_pass(env, args, [&net, data, gradients] { return network_evaluate(net, data.X, data.y, data.rows, gradients); }, guard);
+  return stats_to_js(env, network_evaluate(net, data.X, data.y, data.rows, gradients));
 }
 
 // predict({ X, rows, out }): out[rows × outputs] = the network's output.
@@ -296,7 +288,10 @@ Napi::Value NativeNetwork::TrainBatchesAsync(const Napi::CallbackInfo& info) {
   return is_double_ ? train_batches<double>(info, true) : train_batches<float>(info, true);
 }
 Napi::Value NativeNetwork::Evaluate(const Napi::CallbackInfo& info) {
-  return is_double_ ? evaluate<double>(info) : evaluate<float>(info);
+  return is_double_ ? evaluate<double>(info, false) : evaluate<float>(info, false);
+}
+Napi::Value NativeNetwork::EvaluateAsync(const Napi::CallbackInfo& info) {
+  return is_double_ ? evaluate<double>(info, true) : evaluate<float>(info, true);
 }
 Napi::Value NativeNetwork::Predict(const Napi::CallbackInfo& info) {
   return is_double_ ? predict<double>(info) : predict<float>(info);

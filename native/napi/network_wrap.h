@@ -2,7 +2,10 @@
 #pragma once
 #include <napi.h>
 #include <atomic>
+#include <functional>
 #include "../kernels/network.h"
+
+struct BusyGuard;
 
 class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
  public:
@@ -17,12 +20,15 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   template <typename T> blasprop::Network<T>& network();
   template <typename T> void construct(const Napi::Object& spec);
   template <typename T> Napi::Value train_batches(const Napi::CallbackInfo& info, bool async);
-  template <typename T> Napi::Value evaluate(const Napi::CallbackInfo& info);
+  template <typename T> Napi::Value evaluate(const Napi::CallbackInfo& info, bool async);
+  // Queues `pass` on the thread pool; the network stays busy until it settles (guard hands over the release).
+  Napi::Value queue_pass(Napi::Env env, const Napi::Object& args, std::function<blasprop::LossStats()> pass, BusyGuard& guard);
   template <typename T> Napi::Value predict(const Napi::CallbackInfo& info);
 
   Napi::Value TrainBatches(const Napi::CallbackInfo& info);
   Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value EvaluateAsync(const Napi::CallbackInfo& info);
   Napi::Value Predict(const Napi::CallbackInfo& info);
 
   bool is_double_ = false;
@@ -30,4 +36,13 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   blasprop::Network<double> net64_;
   std::atomic<bool> busy_{false};
   Napi::ObjectReference buffers_;  // keeps the JavaScript-owned parameter and state arrays alive
+};
+
+// Releases the network's busy flag when a call leaves, by return or by exception, unless the call
+// handed the release to a worker (owner set to null).
+struct BusyGuard {
+  NativeNetwork* owner;
+  ~BusyGuard() {
+    if (owner) owner->release();
+  }
 };

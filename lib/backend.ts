@@ -1,0 +1,100 @@
+// Choosing the backend: native when the addon loads, else the TypeScript backend with one warning.
+import type { BackendChoice } from './architecture';
+import { jsEngine } from './backends/js';
+import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
+import type { Engine } from './engine';
+import { BackendError, ConfigError } from './errors';
+
+let warned = false;
+let threadsSet = false;
+
+/** How to get the native backend working, for error and warning texts. */
+const NATIVE_FIXES =
+  'Possible causes: no prebuilt binary for this platform and the source build did not run or failed ' +
+  '(npm install scripts disabled, no C++ toolchain, or no OpenBLAS). Fixes: install OpenBLAS ' +
+  '(Debian/Ubuntu: apt-get install libopenblas-dev; Fedora: dnf install openblas-devel; macOS: brew install openblas) ' +
+  "and a C++ compiler, then run 'npm rebuild blasprop'.";
+
+function environmentChoice(): BackendChoice | undefined {
+  const value = process.env.BLASPROP_BACKEND;
+  if (value === undefined || value === '') return undefined;
+  if (value !== 'auto' && value !== 'native' && value !== 'js') {
+    throw new ConfigError(`BLASPROP_BACKEND must be 'auto', 'native' or 'js', got '${value}'`);
+  }
+  return value;
+}
+
+/** Sets the default BLAS thread count once, before the first native network: one per physical core. */
+function applyDefaultThreads(setThreads: (n: number) => void): void {
+  if (threadsSet) return;
+  threadsSet = true;
+  if (process.env.OPENBLAS_NUM_THREADS === undefined && process.env.OMP_NUM_THREADS === undefined) setThreads(physicalCores());
+}
+
+/** The number of physical cores (hyper-threads counted once) on Linux; os.availableParallelism elsewhere. */
+export function physicalCores(): number {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const cpuinfo: string = require('node:fs').readFileSync('/proc/cpuinfo', 'utf8');
+    const cores = new Set<string>();
+    let physical = '0';
+    for (const line of cpuinfo.split('\n')) {
+      const [key, value] = line.split(':').map((s) => s.trim());
+      if (key === 'physical id') physical = value ?? '0';
+      if (key === 'core id') cores.add(`${physical}:${value}`);
+    }
+    if (cores.size > 0) return cores.size;
+  } catch {
+    // not Linux
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('node:os').availableParallelism();
+}
+
+/** Resolves a backend choice (after the BLASPROP_BACKEND override for 'auto') to an engine. */
+export function resolveEngine(choice: BackendChoice): Engine {
+  const effective = choice === 'auto' ? (environmentChoice() ?? 'auto') : choice;
+  if (effective === 'js') return jsEngine;
+  const native = loadNative();
+  if ('binding' in native) {
+    applyDefaultThreads(native.binding.setThreads);
+    return nativeEngine(native.binding);
+  }
+  if (effective === 'native') {
+    throw new BackendError(`the native backend could not be loaded: ${native.error.message}\n${NATIVE_FIXES}`);
+  }
+  if (!warned) {
+    warned = true;
+    process.emitWarning(`blasprop: using the TypeScript backend (much slower) because the native addon could not be loaded: ${native.error.message}. ${NATIVE_FIXES}`, { code: 'BLASPROP_NO_NATIVE' });
+  }
+  return jsEngine;
+}
+
+/** What `backendInfo()` reports. */
+export interface BackendInfo {
+  /** The backend `backend: 'auto'` resolves to. */
+  backend: 'native' | 'js';
+  /** Path of the loaded addon, when native. */
+  addonPath?: string;
+  /** Why the addon did not load, when it did not. */
+  loadError?: string;
+  /** BLAS facts, when native. */
+  blas?: BlasInfo;
+}
+
+/** Reports which backend `auto` uses, the BLAS vendor, version, core type and thread count. */
+export function backendInfo(): BackendInfo {
+  const engine = resolveEngine('auto');
+  const native = loadNative();
+  if (engine.name === 'native' && 'binding' in native) return { backend: 'native', addonPath: native.path, blas: native.binding.blasInfo() };
+  return { backend: 'js', ...('error' in native ? { loadError: native.error.message } : {}) };
+}
+
+/** Sets the number of BLAS threads for all native networks in this process (default: physical cores). */
+export function setThreads(n: number): void {
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`setThreads(n): n must be an integer ≥ 1, got ${String(n)}`);
+  const native = loadNative();
+  if (!('binding' in native)) throw new BackendError(`setThreads needs the native backend: ${native.error.message}`);
+  threadsSet = true;
+  native.binding.setThreads(n);
+}

@@ -1,0 +1,27 @@
+// Numeric codes shared with the native engine (native/kernels/activations.h, losses.h, optimizers.h).
+// Keep the numbers in step with the C++ enums.
+
+/** Activation functions g in a^l = g(z^l). */
+export type ActivationName = 'identity' | 'sigmoid' | 'tanh' | 'relu' | 'leaky-relu' | 'softmax';
+/** Loss functions L(y, ŷ). */
+export type LossName = 'mse' | 'cross-entropy' | 'binary-cross-entropy';
+
+export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
+  identity: 0,
+  sigmoid: 1,
+  tanh: 2,
+  relu: 3,
+  'leaky-relu': 4,
+  softmax: 5,
+};
+
+export const LOSS_CODES: Readonly<Record<LossName, number>> = {
+  mse: 0,
+  'cross-entropy': 1,
+  'binary-cross-entropy': 2,
+};
+
+export const OPTIMIZER_CODES = { sgd: 0, adam: 1 } as const;
+
+/** Doubles per layer in a diagnostics record (native/kernels/diagnostics.h). */
+export const DIAGNOSTICS_PER_LAYER = 5;

@@ -1,0 +1,100 @@
+// The contract between the Network façade and a backend. The native addon's NativeNetwork
+// (native/napi/network_wrap.cc) and the TypeScript JsNetwork (lib/backends/js) both implement it
+// with identical semantics; everything here is already validated by the façade.
+
+/** A floating-point array in the network's dtype. */
+export type FloatArray = Float32Array | Float64Array;
+
+/** What a backend network is built from. Buffers are owned by the façade and shared with the backend. */
+export interface EngineSpec {
+  dtype: 'float32' | 'float64';
+  /** sizes[0] = inputs, sizes[l] = units of layer l (l = 1..L). */
+  sizes: number[];
+  /** Activation code per layer; index 0 unused (0). */
+  activations: number[];
+  /** Leaky-ReLU slope per layer; index 0 unused (0). */
+  slopes: number[];
+  /** dropout[l], l = 0..L-1: drop probability of a^l on its way into layer l+1 (0 = off). */
+  dropout: number[];
+  loss: number;
+  /** Flat parameters W^1 b^1 … W^L b^L, W^l row-major [out × in]. */
+  params: FloatArray;
+  /** Gradient buffer, same layout. */
+  grads: FloatArray;
+  /** Optimizer state (momentum velocity or Adam's first moment), same layout. */
+  optM: FloatArray;
+  /** Optimizer state (Adam's second moment), same layout. */
+  optV: FloatArray;
+  /** xoshiro128** state (4 words) for dropout masks; advanced by training. */
+  rng: Uint32Array;
+}
+
+/** Optimizer settings of one training call (native OptimizerConfig). */
+export interface OptimizerCall {
+  /** 0 = SGD, 1 = Adam. */
+  type: number;
+  learningRate: number;
+  momentum?: number;
+  nesterov?: boolean;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  maxNorm?: number;
+  clipNorm?: number;
+}
+
+/** A dataset: X [rows × inputs] and exactly one of Y [rows × outputs] or labels [rows]. */
+export interface DatasetCall {
+  X: FloatArray;
+  Y: FloatArray | null;
+  labels: Int32Array | null;
+  rows: number;
+}
+
+/** Train on rows order[0..count) in batches of batchSize (the last may be smaller). */
+export interface TrainCall extends DatasetCall {
+  order: Int32Array;
+  count: number;
+  batchSize: number;
+  /** 1-based optimizer step number of the first batch (Adam's t). */
+  firstStep: number;
+  optimizer: OptimizerCall;
+  /** Optional: receives the mean loss of each batch. */
+  stepLosses: Float64Array | null;
+  /** Optional: receives DIAGNOSTICS_PER_LAYER doubles per layer for the call's last batch. */
+  diagnostics: Float64Array | null;
+}
+
+export interface EvaluateCall extends DatasetCall {
+  /** Also leave the gradient of the mean loss over all rows in spec.grads. */
+  gradients: boolean;
+}
+
+export interface PredictCall {
+  X: FloatArray;
+  rows: number;
+  out: FloatArray;
+}
+
+/** Sums over the rows of a call: per-example loss, and correct predictions (see lib/metrics.ts). */
+export interface LossStats {
+  lossSum: number;
+  correct: number;
+}
+
+/** A backend network. */
+export interface EngineNetwork {
+  trainBatches(call: TrainCall): LossStats;
+  trainBatchesAsync(call: TrainCall): Promise<LossStats>;
+  evaluate(call: EvaluateCall): LossStats;
+  /** evaluate on the libuv thread pool (native) or the calling thread (TypeScript). */
+  evaluateAsync(call: EvaluateCall): Promise<LossStats>;
+  predict(call: PredictCall): void;
+}
+
+/** A backend: builds networks. */
+export interface Engine {
+  readonly name: 'native' | 'js';
+  create(spec: EngineSpec): EngineNetwork;
+}
