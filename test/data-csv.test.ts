@@ -2,11 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 
 import { loadCsv, parseCsvString } from '../lib/data';
 import type { CsvOptions } from '../lib/data';
 import { CsvRecordSplitter } from '../lib/data/csv-record-splitter';
+import { parseDecimal } from '../lib/data/decimal';
+import { Rng } from '../lib/rng';
 import { ConfigError, FormatError } from '../lib/errors';
 
 let dir: string;
@@ -110,6 +112,19 @@ describe('CSV loading', () => {
     expect(Array.from(data.x.data)).toEqual([1, 25, 0.5, 7]);
     const tsv = parseCsvString('a\tb\ty\n1\t2\t3\n', { label: 'y', delimiter: '\t', labelType: 'number' });
     expect(Array.from(tsv.y)).toEqual([3]);
+  });
+
+  it('types x and y after the dtype and labelType options (checked by tsc)', () => {
+    const classes = parseCsvString('a,y\n1,p\n', { label: 'y' });
+    expectTypeOf(classes.x.data).toEqualTypeOf<Float32Array>();
+    expectTypeOf(classes.y).toEqualTypeOf<Int32Array>();
+    const numbers = parseCsvString('a,y\n1,2\n', { label: 'y', dtype: 'float64', labelType: 'number' });
+    expectTypeOf(numbers.x.data).toEqualTypeOf<Float64Array>();
+    expectTypeOf(numbers.y).toEqualTypeOf<Float64Array>();
+    const options: CsvOptions = { label: 'y' };
+    expectTypeOf(parseCsvString('a,y\n1,2\n', options).y).toEqualTypeOf<Int32Array | Float64Array>();
+    expect(numbers.y).toBeInstanceOf(Float64Array);
+    expect(classes.x.data).toBeInstanceOf(Float32Array);
   });
 
   it('returns an empty table for a header without rows', () => {
@@ -245,6 +260,36 @@ describe('CSV record splitter', () => {
     }
     for (let cut = 1; cut < text.length; cut++) {
       expect(split(text, [cut, text.length])).toEqual(expected);
+    }
+  });
+});
+
+describe('decimal parsing', () => {
+  it('agrees with Number() on accepted texts, including the fast path limits', () => {
+    const fixed = [
+      '0', '-0', '+7', '007', '1.', '.5', '-.5', '3.14159', '0.1', '0.3', '1e5', '1E-5', '2.5e+3', ' 42 ', '\t-1\t',
+      '123456789012345', '1234567890123456', '9007199254740993', '0.000000000000000000001', '1e22', '1e23', '1e-22',
+      '1e-23', '4.9e-324', '1e-400', '1.7976931348623157e308', '1e309', '-1e309', '0.1e1000000000', '123.456e-2',
+    ];
+    for (const text of fixed) expect(Object.is(parseDecimal(text), Number(text)), text).toBe(true);
+    const rng = new Rng(7);
+    for (let k = 0; k < 20000; k++) {
+      const intDigits = rng.below(12);
+      const fracDigits = rng.below(12);
+      let text = rng.below(2) === 0 ? '-' : '';
+      for (let d = 0; d < intDigits; d++) text += String(rng.below(10));
+      if (fracDigits > 0 || intDigits === 0) {
+        text += '.';
+        for (let d = 0; d < Math.max(1, fracDigits); d++) text += String(rng.below(10));
+      }
+      if (rng.below(3) === 0) text += `e${rng.below(2) === 0 ? '-' : ''}${rng.below(40)}`;
+      expect(Object.is(parseDecimal(text), Number(text)), text).toBe(true);
+    }
+  });
+
+  it('rejects everything that is not a plain decimal number', () => {
+    for (const text of ['', ' ', '.', '-', '+', 'e5', '1e', '1e+', '1.2.3', '1,5', '0x10', '0b1', '0o7', 'NaN', 'Infinity', '-Infinity', '1_000', '1 2', '--1', '1-']) {
+      expect(parseDecimal(text), JSON.stringify(text)).toBeNaN();
     }
   });
 });

@@ -111,7 +111,7 @@ function unpad(a: FloatArray, pad: number, n: number): Float64Array {
 describe('dense kernels match naive triple loops', () => {
   // in = 600 gives W tiles of 24 rows, so out = 50 spans three tiles, the last one ragged.
   const shapes: Array<[number, number, number]> = [
-    [1, 1, 1], [1, 7, 3], [3, 5, 4], [4, 8, 8], [5, 3, 9], [16, 33, 10], [7, 600, 50], [17, 2, 130], [2, 5000, 6],
+    [1, 1, 1], [1, 7, 3], [3, 5, 4], [4, 8, 8], [5, 3, 9], [16, 33, 10], [7, 600, 50], [9, 1000, 37], [17, 2, 130], [2, 5000, 6],
   ];
   for (const dtype of ['float64', 'float32'] as const) {
     const tol = dtype === 'float64' ? 1e-12 : 2e-5;

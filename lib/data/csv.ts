@@ -8,6 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 
 import { ConfigError, FormatError } from '../errors';
 import { CsvRecordSplitter } from './csv-record-splitter';
+import { parseDecimal } from './decimal';
 import { GrowableArray } from './growable-array';
 import type { Matrix, MatrixData } from './matrix';
 
@@ -64,14 +65,14 @@ export interface CsvDataset<
 /** The feature array type that options `O` produce: Float64Array for `dtype: 'float64'`, else Float32Array. */
 export type CsvFeaturesOf<O extends CsvOptions> = O extends { dtype: 'float64' }
   ? Float64Array
-  : O extends { dtype?: 'float32' }
+  : O extends { label: string; dtype?: 'float32' }
     ? Float32Array
     : MatrixData;
 
 /** The label array type that options `O` produce: Float64Array for `labelType: 'number'`, else Int32Array. */
 export type CsvLabelsOf<O extends CsvOptions> = O extends { labelType: 'number' }
   ? Float64Array
-  : O extends { labelType?: 'class' }
+  : O extends { label: string; labelType?: 'class' }
     ? Int32Array
     : Int32Array | Float64Array;
 
@@ -82,9 +83,6 @@ export type CsvDatasetFor<O extends CsvOptions> = CsvDataset<CsvFeaturesOf<O>, C
 const READ_CHUNK_BYTES = 1 << 20;
 
 const KNOWN_OPTIONS = ['label', 'features', 'dtype', 'delimiter', 'labelType', 'classes'];
-
-/** A decimal number: optional sign, digits with an optional point, optional exponent; spaces or tabs around. */
-const DECIMAL = /^[ \t]*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[ \t]*$/;
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
@@ -167,11 +165,6 @@ function quoted(text: string): string {
  */
 function detached(text: string): string {
   return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
-}
-
-/** Parses a decimal number; NaN if `text` is not one. */
-function parseDecimal(text: string): number {
-  return DECIMAL.test(text) ? Number(text) : NaN;
 }
 
 /** Orders class names: numerically if all are decimal numbers, else by UTF-16 code units. */
@@ -298,8 +291,7 @@ class CsvTableBuilder {
   }
 
   private pushLabel(text: string, line: number): void {
-    const column = `column ${quoted(this.options.label)}`;
-    if (text === '') throw new FormatError(`${this.name}:${line}: ${column}: empty label`);
+    if (text === '') throw new FormatError(`${this.name}:${line}: ${this.labelColumnText()}: empty label`);
     if (this.options.labelType === 'number') {
       const value = parseDecimal(text);
       if (!Number.isFinite(value)) throw this.valueError(line, this.options.label, text, false);
@@ -310,7 +302,7 @@ class CsvTableBuilder {
     if (index === undefined) {
       if (this.options.classes !== undefined) {
         throw new FormatError(
-          `${this.name}:${line}: ${column}: ${quoted(text)} is not one of the given classes (${this.options.classes.map((c) => JSON.stringify(c)).join(', ')})`,
+          `${this.name}:${line}: ${this.labelColumnText()}: ${quoted(text)} is not one of the given classes (${this.options.classes.map((c) => JSON.stringify(c)).join(', ')})`,
         );
       }
       index = this.classNames.length;
@@ -319,6 +311,10 @@ class CsvTableBuilder {
       this.classNames.push(name);
     }
     this.classLabels.push(index);
+  }
+
+  private labelColumnText(): string {
+    return `column ${quoted(this.options.label)}`;
   }
 
   private valueError(line: number, columnName: string, text: string, float32Overflow: boolean): FormatError {

@@ -1,0 +1,76 @@
+// Encoding a network's full state as a model file (format.ts describes the layout).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { packageRoot } from '../backends/native';
+import type { FloatArray } from '../engine';
+import type { Network } from '../network';
+import { crc32 } from './crc32';
+import { littleEndianBytes } from './endian';
+import {
+  align, elementBytes, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, SECTION_NAMES,
+  type ModelHeader, type SectionEntry, type SectionName,
+} from './format';
+
+let version: string | undefined;
+
+/** The version of this blasprop from its package.json ('unknown' when it cannot be read). */
+function libraryVersion(): string {
+  if (version === undefined) {
+    try {
+      const manifest: unknown = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
+      const v = (manifest as { version?: unknown }).version;
+      version = typeof v === 'string' ? v : 'unknown';
+    } catch {
+      version = 'unknown';
+    }
+  }
+  return version;
+}
+
+/**
+ * Encodes the network's complete state (architecture, parameters, optimizer state, random
+ * generator states) as the bytes of a model file. The result is a snapshot: later training does
+ * not change it.
+ */
+export function encodeNetwork(net: Network): Buffer {
+  const state = net.state();
+  const dtype = net.dtype;
+  const { backend: _backend, ...options } = state.options;
+  const arrays: Record<SectionName, FloatArray> = { params: state.params, optM: state.optM, optV: state.optV };
+
+  const sections: SectionEntry[] = [];
+  const payloads: Uint8Array[] = [];
+  let offset = 0;
+  for (const name of SECTION_NAMES) {
+    const bytes = littleEndianBytes(arrays[name]);
+    offset = align(offset);
+    sections.push({ name, offset, length: arrays[name].length, byteLength: bytes.length, crc32: crc32(bytes) });
+    payloads.push(bytes);
+    offset += bytes.length;
+  }
+
+  const header: ModelHeader = {
+    formatVersion: FORMAT_VERSION,
+    library: { name: 'blasprop', version: libraryVersion() },
+    createdAt: new Date().toISOString(),
+    architecture: { ...options, dtype, seed: state.seed },
+    dtype,
+    parameterCount: net.parameterCount,
+    layout: { weightOffsets: [...net.layout.weightOffsets], biasOffsets: [...net.layout.biasOffsets], count: net.layout.count },
+    optimizer: { key: state.optimizerKey, step: state.optimizerStep },
+    rng: { dropout: Array.from(state.dropoutRng), shuffle: Array.from(state.shuffleRng) },
+    sections,
+  };
+  if (elementBytes(dtype) !== state.params.BYTES_PER_ELEMENT) throw new Error(`blasprop: internal error: ${dtype} network holds a ${state.params.constructor.name}`);
+
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const dataStart = align(PREAMBLE_BYTES + json.length + HEADER_CRC_BYTES);
+  const file = Buffer.alloc(dataStart + offset); // zero-filled: padding stays 0
+  MAGIC.copy(file, 0);
+  file.writeUInt32LE(FORMAT_VERSION, 8);
+  file.writeUInt32LE(json.length, 12);
+  json.copy(file, PREAMBLE_BYTES);
+  file.writeUInt32LE(crc32(json), PREAMBLE_BYTES + json.length);
+  sections.forEach((section, i) => file.set(payloads[i]!, dataStart + section.offset));
+  return file;
+}
