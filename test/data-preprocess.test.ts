@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 
 import { MinMaxScaler, Standardizer, oneHot, trainTestSplit } from '../lib/data';
 import type { Matrix, MinMaxScalerState, StandardizerState } from '../lib/data';
@@ -35,6 +35,9 @@ describe('oneHot', () => {
     expect(m.shape).toEqual([2, 5]);
     expect(Array.from(m.data)).toEqual([0, 1, 0, 0, 0, 0, 0, 0, 1, 0]);
     expect(oneHot([], 4).shape).toEqual([0, 4]);
+    // Checked by tsc: the result type follows the dtype option.
+    expectTypeOf(m.data).toEqualTypeOf<Float64Array>();
+    expectTypeOf(oneHot([0]).data).toEqualTypeOf<Float32Array>();
   });
 
   it('rejects labels that are not class indices, and bad class counts', () => {
@@ -248,6 +251,8 @@ describe('trainTestSplit', () => {
     expect(s2.yTest.data).toBeInstanceOf(Float64Array);
     expect(rowsOf(s2.yTest)).toEqual(ids(s2.xTest).map((i) => [2 * i, 2 * i + 1]));
 
+    expectTypeOf(s2.yTest).toEqualTypeOf<Matrix<Float64Array>>();
+    expectTypeOf(s1.xTrain).toEqualTypeOf<Matrix<Float32Array>>();
     const f32 = new Float32Array(n).fill(0.5);
     expect(trainTestSplit(x, f32, { testSize: 1 }).yTest).toBeInstanceOf(Float32Array);
   });

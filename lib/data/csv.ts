@@ -62,6 +62,9 @@ export interface CsvDataset<
   classes?: string[];
 }
 
+// The `label: string` in the second tests keeps `{ dtype?: … }` from being a weak (all-optional)
+// type, to which an options object without `dtype` would not count as assignable.
+
 /** The feature array type that options `O` produce: Float64Array for `dtype: 'float64'`, else Float32Array. */
 export type CsvFeaturesOf<O extends CsvOptions> = O extends { dtype: 'float64' }
   ? Float64Array

@@ -7,7 +7,7 @@ import type { Network } from '../network';
 import { crc32 } from './crc32';
 import { littleEndianBytes } from './endian';
 import {
-  align, elementBytes, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, SECTION_NAMES,
+  align, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, SECTION_NAMES,
   type ModelHeader, type SectionEntry, type SectionName,
 } from './format';
 
@@ -61,7 +61,6 @@ export function encodeNetwork(net: Network): Buffer {
     rng: { dropout: Array.from(state.dropoutRng), shuffle: Array.from(state.shuffleRng) },
     sections,
   };
-  if (elementBytes(dtype) !== state.params.BYTES_PER_ELEMENT) throw new Error(`blasprop: internal error: ${dtype} network holds a ${state.params.constructor.name}`);
 
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const dataStart = align(PREAMBLE_BYTES + json.length + HEADER_CRC_BYTES);
