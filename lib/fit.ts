@@ -63,7 +63,11 @@ export interface BatchLogs {
   size: number;
 }
 
-/** Hooks called during fit. In `fit`, onBatchEnd runs after each chunk of steps for the batches in it. */
+/**
+ * Hooks called during fit. In `fit`, onBatchEnd runs after each chunk of steps for the batches in it.
+ * Training is paused while a hook runs: `predict`, `evaluate`, `getWeights` and `gradients` work
+ * inside hooks (they throw BusyError elsewhere during an asynchronous fit).
+ */
 export interface FitCallbacks {
   onEpochEnd?(epoch: number, logs: EpochLogs): void;
   onBatchEnd?(batch: number, logs: BatchLogs): void;
@@ -244,10 +248,11 @@ function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOpti
       const elapsed = performance.now() - chunkStarted;
       lossSum += result.lossSum;
       correct += result.correct;
-      if (callbacks.onBatchEnd) {
-        for (let k = 0; k < steps; k++) {
-          callbacks.onBatchEnd(batchIndex + k, { loss: stepLosses[k]!, size: Math.min(batchSize, trainRows - start - k * batchSize) });
-        }
+      const onBatchEnd = callbacks.onBatchEnd;
+      if (onBatchEnd) {
+        net.runCallback(() => {
+          for (let k = 0; k < steps; k++) onBatchEnd(batchIndex + k, { loss: stepLosses[k]!, size: Math.min(batchSize, trainRows - start - k * batchSize) });
+        });
       }
       batchIndex += steps;
       step += steps;
@@ -268,7 +273,8 @@ function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOpti
     history.loss.push(record.loss);
     const logs: EpochLogs = { loss: record.loss };
     for (const key of ['accuracy', 'valLoss', 'valAccuracy'] as const) if (record[key] !== undefined) logs[key] = record[key];
-    callbacks.onEpochEnd?.(epoch, logs);
+    const onEpochEnd = callbacks.onEpochEnd;
+    if (onEpochEnd) net.runCallback(() => onEpochEnd(epoch, logs));
 
     if (early !== undefined) {
       const value = monitor === 'valLoss' ? record.valLoss! : record.loss;

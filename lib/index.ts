@@ -11,6 +11,7 @@ export type { ScheduleOptions } from './schedule';
 export { backendInfo, setThreads, physicalCores } from './backend';
 export type { BackendInfo } from './backend';
 export type { BlasInfo } from './backends/native';
+export type { LoadOptions } from './persistence';
 export {
   BlaspropError, ShapeError, DTypeError, NonFiniteError, LabelError, ConfigError, BackendError, BusyError, FormatError,
 } from './errors';

@@ -13,6 +13,9 @@ import { accuracyDenominator, reportsAccuracy } from './metrics';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions } from './optimizer';
 import { checkKnownKeys, describe } from './options';
 import { Rng, seedState } from './rng';
+// Persistence (lib/persistence) ─ start
+import { loadNetwork, loadNetworkSync, networkFromBuffer, networkToBuffer, saveNetwork, saveNetworkSync, type LoadOptions } from './persistence';
+// Persistence ─ end
 
 /** Weights of one layer: W^l row-major [units × inputs] (like PyTorch's Linear) and b^l [units]. */
 export interface LayerWeights<A extends FloatArray = FloatArray> {
@@ -71,6 +74,8 @@ export class Network {
   private optimizerStep = 0;
   private optimizerKey: string | null = null;
   private busyWith: string | null = null;
+  /** True while fit runs a callback: training is paused, so read-only calls are safe. */
+  private inCallback = false;
 
   /** Builds and initializes a network. Throws ConfigError for invalid options, BackendError when `backend: 'native'` cannot load. */
   constructor(options: NetworkOptions) {
@@ -149,9 +154,9 @@ export class Network {
     });
   }
 
-  /** Throws BusyError while an asynchronous fit runs. */
-  private checkIdle(call: string): void {
-    if (this.busyWith !== null) {
+  /** Throws BusyError while an asynchronous fit runs (read-only calls are allowed inside its callbacks). */
+  private checkIdle(call: string, readOnly = false): void {
+    if (this.busyWith !== null && !(readOnly && this.inCallback)) {
       throw new BusyError(`${call}() was called while ${this.busyWith}() is running on this network; await it (or abort it) first`);
     }
   }
@@ -178,7 +183,7 @@ export class Network {
 
   /** The network's outputs a^L for each row of x, as a [rows × outputs] matrix in the network's dtype. */
   predict(x: MatrixInput): Matrix {
-    this.checkIdle('predict');
+    this.checkIdle('predict', true);
     const { data, rows } = this.features(x);
     const out = this.dtype === 'float64' ? new Float64Array(rows * this.outputs) : new Float32Array(rows * this.outputs);
     this.handle.predict({ X: data, rows, out });
@@ -187,7 +192,7 @@ export class Network {
 
   /** Mean loss over the rows of (x, y) and, for classification losses, accuracy. No dropout. */
   evaluate(x: MatrixInput, y: TargetInput): Evaluation {
-    this.checkIdle('evaluate');
+    this.checkIdle('evaluate', true);
     const { data, rows } = this.features(x);
     const targets = this.targets(y, rows);
     const stats = this.handle.evaluate({ X: data, rows, ...targets, gradients: false });
@@ -206,7 +211,7 @@ export class Network {
    * network (no dropout). For checking and teaching.
    */
   gradients(x: MatrixInput, y: TargetInput): LayerWeights[] {
-    this.checkIdle('gradients');
+    this.checkIdle('gradients', true);
     const { data, rows } = this.features(x);
     const targets = this.targets(y, rows);
     this.handle.evaluate({ X: data, rows, ...targets, gradients: true });
@@ -215,7 +220,7 @@ export class Network {
 
   /** Copies of the weights per layer, W^l row-major [units × inputs]. */
   getWeights(): LayerWeights[] {
-    this.checkIdle('getWeights');
+    this.checkIdle('getWeights', true);
     return this.layerViews(this.params.slice());
   }
 
@@ -295,6 +300,17 @@ export class Network {
     this.optimizerKey = stateKey;
   }
 
+  /** @internal Runs a fit callback; read-only calls on the network are allowed inside it. */
+  runCallback(callback: () => void): void {
+    const outer = this.inCallback;
+    this.inCallback = true;
+    try {
+      callback();
+    } finally {
+      this.inCallback = outer;
+    }
+  }
+
   /** @internal The shuffling generator. */
   get shuffler(): Rng {
     return this.shuffleRng;
@@ -355,6 +371,62 @@ export class Network {
       optimizerKey: this.optimizerKey,
     };
   }
+
+  // ── Persistence (lib/persistence; the file format is described in lib/persistence/format.ts) ─ start
+
+  /**
+   * Saves the network — architecture, seed, weights, optimizer state and random generator
+   * states — to a `.blasprop` model file, so that {@link Network.load} gives back a network that
+   * predicts and continues training exactly as this one would. The state is captured when the
+   * call is made; the file is replaced atomically (temporary file, fsync, rename), so on failure
+   * an existing file is left untouched.
+   *
+   * @param path - The file to write (created or replaced).
+   * @throws BusyError (rejection) while an asynchronous fit runs; ConfigError for a bad path; an
+   *   Error naming the file, with the system error's `code` and `cause`, when writing fails.
+   */
+  async save(path: string): Promise<void> {
+    this.checkIdle('save');
+    await saveNetwork(this, path);
+  }
+
+  /** {@link Network.save} on the calling thread. */
+  saveSync(path: string): void {
+    this.checkIdle('saveSync');
+    saveNetworkSync(this, path);
+  }
+
+  /** The bytes of the model file {@link Network.save} would write; read them back with {@link Network.fromBuffer}. */
+  toBuffer(): Buffer {
+    this.checkIdle('toBuffer');
+    return networkToBuffer(this);
+  }
+
+  /**
+   * Loads a network saved by {@link Network.save}: same architecture, seed, weights, optimizer
+   * state and random generator states, on the backend chosen by `options.backend`.
+   *
+   * @param path - The model file.
+   * @param options - `backend`: `auto` (default), `native` or `js`, whichever backend saved the file.
+   * @throws FormatError naming the file and byte position when the file is not a valid model
+   *   (foreign, truncated, corrupted, or of a newer format version); ConfigError for bad options;
+   *   BackendError when `backend: 'native'` cannot load; the system error when the file cannot be read.
+   */
+  static load(path: string, options?: LoadOptions): Promise<Network> {
+    return loadNetwork(path, options, (o) => new Network(o));
+  }
+
+  /** {@link Network.load} on the calling thread. */
+  static loadSync(path: string, options?: LoadOptions): Network {
+    return loadNetworkSync(path, options, (o) => new Network(o));
+  }
+
+  /** {@link Network.load} from the bytes of a model file ({@link Network.toBuffer}); errors name "buffer". */
+  static fromBuffer(buffer: Uint8Array, options?: LoadOptions): Network {
+    return networkFromBuffer(buffer, options, (o) => new Network(o));
+  }
+
+  // ── Persistence ─ end
 
   /** @internal Restores state produced by state() on a network of the same architecture. */
   restoreState(state: Omit<NetworkState, 'options' | 'seed'>): void {

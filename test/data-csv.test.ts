@@ -198,6 +198,12 @@ describe('CSV errors', () => {
       `data.csv:2: column "a": "1e39" is outside the float32 range (use dtype: 'float64')`,
     );
     expect(Array.from(parseCsvString('a,y\n1e39,p\n', { label: 'y', dtype: 'float64' }).x.data)).toEqual([1e39]);
+    expect(errorOf('a,y\n1e400,p\n', { label: 'y', dtype: 'float64' }).message).toBe(
+      'data.csv:2: column "a": "1e400" is outside the float64 range',
+    );
+    expect(errorOf('a,y\n1,-1e999\n', { label: 'y', labelType: 'number' }).message).toBe(
+      'data.csv:2: column "y": "-1e999" is outside the float64 range',
+    );
   });
 
   it('rejects invalid options', () => {

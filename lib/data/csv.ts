@@ -167,7 +167,9 @@ function quoted(text: string): string {
  * strings as views of their parent; a class name kept in a map must not pin a whole chunk).
  */
 function detached(text: string): string {
-  return text.length < 13 ? text : Buffer.from(text, 'utf8').toString('utf8');
+  // V8 copies strings shorter than 13 characters when slicing; longer ones are rebuilt code unit
+  // by code unit (exact, unlike a UTF-8 round trip, which would alter lone surrogates).
+  return text.length < 13 ? text : text.split('').join('');
 }
 
 /** Orders class names: numerically if all are decimal numbers, else by UTF-16 code units. */
@@ -230,7 +232,7 @@ class CsvTableBuilder {
       const text = fields[columns[k]];
       const value = parseDecimal(text);
       if (!Number.isFinite(value) || (float32 && Math.abs(value) > FLOAT32_MAX)) {
-        throw this.valueError(line, this.featureNames[k], text, float32 && Number.isFinite(value));
+        throw this.valueError(line, this.featureNames[k], text, value, float32 ? 'float32' : 'float64');
       }
       x.push(value);
     }
@@ -297,7 +299,7 @@ class CsvTableBuilder {
     if (text === '') throw new FormatError(`${this.name}:${line}: ${this.labelColumnText()}: empty label`);
     if (this.options.labelType === 'number') {
       const value = parseDecimal(text);
-      if (!Number.isFinite(value)) throw this.valueError(line, this.options.label, text, false);
+      if (!Number.isFinite(value)) throw this.valueError(line, this.options.label, text, value, 'float64');
       this.numericLabels.push(value);
       return;
     }
@@ -320,12 +322,20 @@ class CsvTableBuilder {
     return `column ${quoted(this.options.label)}`;
   }
 
-  private valueError(line: number, columnName: string, text: string, float32Overflow: boolean): FormatError {
-    const what = float32Overflow
-      ? `${quoted(text)} is outside the float32 range (use dtype: 'float64')`
-      : text.trim() === ''
+  /** The error for a value that did not parse (NaN) or does not fit the element type. */
+  private valueError(
+    line: number,
+    columnName: string,
+    text: string,
+    value: number,
+    dtype: 'float32' | 'float64',
+  ): FormatError {
+    const hint = dtype === 'float32' && Math.abs(value) !== Infinity ? " (use dtype: 'float64')" : '';
+    const what = Number.isNaN(value)
+      ? text.trim() === ''
         ? 'empty value is not a number'
-        : `${quoted(text)} is not a number`;
+        : `${quoted(text)} is not a number`
+      : `${quoted(text)} is outside the ${dtype} range${hint}`;
     return new FormatError(`${this.name}:${line}: column ${quoted(columnName)}: ${what}`);
   }
 }

@@ -34,16 +34,6 @@ export class GrowableArray<A extends GrowableArrayData> {
     this.buffer[this.count++] = value;
   }
 
-  /** The value at `index` (0 ≤ index < length). */
-  get(index: number): number {
-    return this.buffer[index];
-  }
-
-  /** Overwrites the value at `index` (0 ≤ index < length). */
-  set(index: number, value: number): void {
-    this.buffer[index] = value;
-  }
-
   /** A new array of exactly `length` elements holding the values pushed so far. */
   toArray(): A {
     const out = this.create(this.count);

@@ -1,6 +1,7 @@
 // The dense row-major matrix that the data loaders produce and the network consumes.
 
 import { DTypeError, ShapeError } from '../errors';
+import { describeValue } from './describe-value';
 
 /** The floating-point element types a {@link Matrix} can hold. */
 export type MatrixData = Float32Array | Float64Array;
@@ -62,15 +63,4 @@ export function allocateLike<A extends MatrixData>(like: A, length: number): A {
 /** Allocates a zero-filled array of the named element type. */
 export function allocateOf<D extends MatrixDType>(dtype: D, length: number): MatrixDataOf<D> {
   return (dtype === 'float64' ? new Float64Array(length) : new Float32Array(length)) as MatrixDataOf<D>;
-}
-
-/** A short description of a value's type for error messages. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value === undefined) return 'undefined';
-  if (typeof value === 'object') {
-    const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-    return typeof name === 'string' && name !== '' ? name : 'object';
-  }
-  return typeof value;
 }

@@ -13,6 +13,7 @@ export interface MinMaxScalerOptions {
 
 /** The saved form of a fitted {@link MinMaxScaler} (plain JSON). */
 export interface MinMaxScalerState {
+  /** Identifies the saved object. */
   kind: 'min-max-scaler';
   /** Minimum of each column. */
   min: number[];

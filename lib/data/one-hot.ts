@@ -1,7 +1,8 @@
 // One-hot encoding of integer class labels.
 
 import { ConfigError, DTypeError, LabelError } from '../errors';
-import { allocateOf, describeValue } from './matrix';
+import { describeValue } from './describe-value';
+import { allocateOf } from './matrix';
 import type { Matrix, MatrixDataOf, MatrixDType } from './matrix';
 
 /** Options of {@link oneHot}. */

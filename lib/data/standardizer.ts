@@ -7,6 +7,7 @@ import type { Matrix, MatrixData } from './matrix';
 
 /** The saved form of a fitted {@link Standardizer} (plain JSON). */
 export interface StandardizerState {
+  /** Identifies the saved object. */
   kind: 'standardizer';
   /** Mean of each column. */
   mean: number[];

@@ -2,7 +2,8 @@
 
 import { ConfigError, DTypeError, ShapeError } from '../errors';
 import { Rng } from '../rng';
-import { allocateLike, assertMatrix, describeValue } from './matrix';
+import { describeValue } from './describe-value';
+import { allocateLike, assertMatrix } from './matrix';
 import type { Matrix, MatrixData } from './matrix';
 
 /** What can be split alongside the features: 1-D labels or targets, or a target matrix. */
@@ -25,9 +26,13 @@ export interface TrainTestSplitOptions {
 
 /** The two parts of a split. Arrays are new; the inputs are not changed. */
 export interface TrainTestSplit<X extends MatrixData, Y extends SplitTarget> {
+  /** Features of the training rows. */
   xTrain: Matrix<X>;
+  /** Labels or targets of the training rows, in the same order. */
   yTrain: Y;
+  /** Features of the test rows. */
   xTest: Matrix<X>;
+  /** Labels or targets of the test rows, in the same order. */
   yTest: Y;
 }
 
