@@ -2,14 +2,11 @@
 // into the flat row-major arrays the backends read, with shape, dtype and finiteness checks.
 import type { DType } from './architecture';
 import type { FloatArray } from './engine';
+import { assertMatrix, type Matrix } from './data/matrix';
 import { DTypeError, LabelError, NonFiniteError, ShapeError } from './errors';
 import { describe } from './options';
 
-/** A row-major matrix: `data[r * cols + c]`. */
-export interface Matrix<A extends FloatArray = FloatArray> {
-  data: A;
-  shape: [number, number];
-}
+export type { Matrix };
 
 /** Rows of features or targets: a Matrix (the zero-copy fast path when its dtype matches), `number[][]`, or an array of typed-array rows. */
 export type MatrixInput = Matrix | number[][] | ArrayLike<number>[];
@@ -50,15 +47,8 @@ function checkFinite(data: ArrayLike<number>, cols: number, name: string): void 
  */
 export function toFlatMatrix(x: unknown, dtype: DType, cols: number, name: string): FlatMatrix {
   if (isMatrix(x)) {
-    const { data, shape } = x;
-    if (!(data instanceof Float32Array || data instanceof Float64Array)) {
-      throw new DTypeError(`${name}.data must be a Float32Array or Float64Array, got ${describe(data)}`);
-    }
-    if (!Array.isArray(shape) || shape.length !== 2 || !shape.every((s) => Number.isInteger(s) && s >= 0)) {
-      throw new ShapeError(`${name}.shape must be [rows, cols] with non-negative integers, got ${JSON.stringify(shape)}`);
-    }
-    const [rows, c] = shape;
-    if (data.length !== rows * c) throw new ShapeError(`${name}.data has ${data.length} elements but shape [${rows}, ${c}] needs ${rows * c}`);
+    assertMatrix(x, name);
+    const { data, shape: [rows, c] } = x;
     if (c !== cols) throw new ShapeError(`${name} has ${c} columns, the network expects ${cols}`);
     if (rows === 0) throw new ShapeError(`${name} is empty (0 rows)`);
     checkFinite(data, cols, name);

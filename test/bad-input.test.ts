@@ -24,7 +24,7 @@ type Case = [string, (net: Network) => unknown, new (...args: never[]) => Error,
 
 const CASES: Case[] = [
   ['x with too few columns', (n) => n.fitSync([[1, 2]], [0]), ShapeError, /x\[0\] has 2 values, the network expects 3/],
-  ['matrix data length ≠ shape', (n) => n.predict({ data: new Float32Array(5), shape: [2, 3] }), ShapeError, /has 5 elements but shape \[2, 3\] needs 6/],
+  ['matrix data length ≠ shape', (n) => n.predict({ data: new Float32Array(5), shape: [2, 3] }), ShapeError, /x has shape \[2, 3\] \(6 elements\) but its data has 5 elements/],
   ['matrix with wrong column count', (n) => n.evaluate({ data: new Float32Array(8), shape: [2, 4] }, [0, 1]), ShapeError, /4 columns, the network expects 3/],
   ['labels count ≠ rows', (n) => n.fitSync(X, [0, 1]), ShapeError, /2 labels but x has 4 rows/],
   ['target rows with the wrong width', (n) => n.trainStep(X, X.map((r) => r.slice(0, 2)), 0.1), ShapeError, /y\[0\] has 2 values, the network expects 3/],
