@@ -246,7 +246,8 @@ function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOpti
         },
       };
       const elapsed = performance.now() - chunkStarted;
-      lossSum += result.lossSum;
+      // Summed step by step, so the epoch's loss does not depend on how steps were chunked.
+      for (let k = 0; k < steps; k++) lossSum += stepLosses[k]! * Math.min(batchSize, trainRows - start - k * batchSize);
       correct += result.correct;
       const onBatchEnd = callbacks.onBatchEnd;
       if (onBatchEnd) {

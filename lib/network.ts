@@ -379,26 +379,28 @@ export class Network {
    * states — to a `.blasprop` model file, so that {@link Network.load} gives back a network that
    * predicts and continues training exactly as this one would. The state is captured when the
    * call is made; the file is replaced atomically (temporary file, fsync, rename), so on failure
-   * an existing file is left untouched.
+   * an existing file is left untouched. Allowed inside fit callbacks (checkpoints, e.g. in
+   * `onEpochEnd`).
    *
    * @param path - The file to write (created or replaced).
-   * @throws BusyError (rejection) while an asynchronous fit runs; ConfigError for a bad path; an
-   *   Error naming the file, with the system error's `code` and `cause`, when writing fails.
+   * @throws BusyError (rejection) while an asynchronous fit runs, outside its callbacks;
+   *   ConfigError for a bad path; an Error naming the file, with the system error's `code` and
+   *   `cause`, when writing fails.
    */
   async save(path: string): Promise<void> {
-    this.checkIdle('save');
+    this.checkIdle('save', true);
     await saveNetwork(this, path);
   }
 
   /** {@link Network.save} on the calling thread. */
   saveSync(path: string): void {
-    this.checkIdle('saveSync');
+    this.checkIdle('saveSync', true);
     saveNetworkSync(this, path);
   }
 
   /** The bytes of the model file {@link Network.save} would write; read them back with {@link Network.fromBuffer}. */
   toBuffer(): Buffer {
-    this.checkIdle('toBuffer');
+    this.checkIdle('toBuffer', true);
     return networkToBuffer(this);
   }
 

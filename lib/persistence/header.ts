@@ -1,7 +1,7 @@
 // Validating a model file's JSON header (format.ts): every field's type and range, the
 // architecture (through the same checks as `new Network`), and the agreement of dtype, parameter
 // count, layout and section lengths with that architecture.
-import { parameterLayout, resolveArchitecture, type NetworkOptions } from '../architecture';
+import { parameterLayout, resolveArchitecture, type Architecture, type NetworkOptions } from '../architecture';
 import type { FormatError } from '../errors';
 import { elementBytes, SECTION_NAMES, type ModelHeader, type SectionEntry, type SectionName } from './format';
 
@@ -57,7 +57,7 @@ export function validateHeader(raw: unknown, formatVersion: number, fail: Header
   // The architecture: the same validation as `new Network(options)`.
   const { backend: _ignored, ...architecture } = record(h.architecture, 'architecture');
   const seed = integer(architecture.seed, 'architecture.seed', 2 ** 32 - 1);
-  let resolved;
+  let resolved: Architecture;
   try {
     resolved = resolveArchitecture(architecture as unknown as NetworkOptions);
   } catch (e) {

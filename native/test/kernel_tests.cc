@@ -1,0 +1,147 @@
+// kernel_tests.cc — tests of native/kernels without Node: the training step against plain loops,
+// and the promise that a training step never touches the heap once the workspace is reserved.
+// Built and run by test/native-kernels.test.ts:
+//   g++ -std=c++17 -O2 -Wno-mismatched-new-delete kernel_tests.cc $(pkg-config --cflags --libs openblas)
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+#include "../kernels/training.h"
+
+// Every C++ heap allocation in this process is counted.
+static std::atomic<long> g_allocations{0};
+void* operator new(std::size_t n) {
+  g_allocations.fetch_add(1);
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace blasprop;
+
+static int g_failures = 0;
+#define CHECK(cond, ...)                              \
+  do {                                                \
+    if (!(cond)) {                                    \
+      std::printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::printf(__VA_ARGS__);                       \
+      std::printf("\n");                              \
+      ++g_failures;                                   \
+    }                                                 \
+  } while (0)
+
+static double lcg(uint32_t& s) {
+  s = s * 1664525u + 1013904223u;
+  return s / 4294967296.0 * 2 - 1;
+}
+
+struct Fixture {
+  Network<double> net;
+  std::vector<double> params, grads, m, v, X;
+  std::vector<int32_t> labels, order;
+  uint32_t rng[4] = {1, 2, 3, 4};
+
+  Fixture(std::vector<int> sizes, int rows, std::vector<double> dropout) {
+    const int L = int(sizes.size()) - 1;
+    std::vector<Activation> g(L + 1, Activation::Relu);
+    g[L] = Activation::Softmax;
+    const size_t n = network_init(net, sizes, g, std::vector<double>(L + 1, 0.0), dropout, Loss::CrossEntropy);
+    uint32_t s = 7;
+    params.resize(n);
+    for (double& p : params) p = 0.3 * lcg(s);
+    grads.assign(n, 0);
+    m.assign(n, 0);
+    v.assign(n, 0);
+    net.params = params.data();
+    net.grads = grads.data();
+    net.opt_m = m.data();
+    net.opt_v = v.data();
+    net.rng = rng;
+    X.resize(size_t(rows) * sizes[0]);
+    for (double& x : X) x = lcg(s);
+    for (int r = 0; r < rows; ++r) {
+      labels.push_back(int32_t((lcg(s) + 1) / 2 * sizes[L]) % sizes[L]);
+      order.push_back(r);
+    }
+  }
+};
+
+// After the first call has reserved the workspace, later calls allocate nothing, for every optimizer
+// path (fused SGD, explicit gradients with momentum or Adam, clipping, dropout, diagnostics).
+static void test_no_allocation_per_step() {
+  Fixture f({20, 16, 12, 4}, 64, {0.1, 0.3, 0.0});
+  Dataset<double> data;
+  data.X = f.X.data();
+  data.y.labels = f.labels.data();
+  data.rows = 64;
+  std::vector<double> diagnostics(3 * kDiagnosticsPerLayer), losses(64);
+  OptimizerConfig configs[4];
+  configs[1].momentum = 0.9;
+  configs[2].type = OptimizerType::Adam;
+  configs[2].clip_norm = 0.5;
+  configs[3].weight_decay = 1e-3;
+  configs[3].max_norm = 2;
+  for (int batch : {1, 7, 32}) {
+    for (const OptimizerConfig& c : configs) {
+      BatchPlan plan;
+      plan.order = f.order.data();
+      plan.count = 64;
+      plan.batch_size = batch;
+      plan.step_losses = losses.data();
+      plan.diagnostics = diagnostics.data();
+      network_train_batches(f.net, data, plan, c);  // warm-up: reserves the workspace
+      network_evaluate(f.net, data.X, data.y, data.rows, true);
+      const long before = g_allocations.load();
+      network_train_batches(f.net, data, plan, c);
+      network_evaluate(f.net, data.X, data.y, data.rows, true);
+      const long allocations = g_allocations.load() - before;
+      CHECK(allocations == 0, "batch %d optimizer %d: %ld heap allocations in 64 training steps", batch, int(c.type), allocations);
+    }
+  }
+}
+
+// One fused SGD step equals W ← W − η/B Σ_i δ_i a_iᵀ computed with plain loops.
+static void test_single_layer_step_against_loops() {
+  Fixture f({5, 3}, 4, {0.0});
+  f.net.g[1] = Activation::Softmax;
+  std::vector<double> W0 = f.params;
+  Dataset<double> data;
+  data.X = f.X.data();
+  data.y.labels = f.labels.data();
+  data.rows = 4;
+  BatchPlan plan;
+  plan.order = f.order.data();
+  plan.count = 4;
+  plan.batch_size = 4;
+  OptimizerConfig c;
+  c.learning_rate = 0.5;
+  network_train_batches(f.net, data, plan, c);
+  std::vector<double> expected = W0;
+  for (int i = 0; i < 4; ++i) {
+    double z[3], a[3], zmax = -1e300, sum = 0;
+    for (int j = 0; j < 3; ++j) {
+      z[j] = W0[15 + j];
+      for (int k = 0; k < 5; ++k) z[j] += W0[j * 5 + k] * f.X[i * 5 + k];
+      zmax = std::fmax(zmax, z[j]);
+    }
+    for (int j = 0; j < 3; ++j) sum += a[j] = std::exp(z[j] - zmax);
+    for (int j = 0; j < 3; ++j) {
+      const double delta = (a[j] / sum - (j == f.labels[i] ? 1 : 0)) / 4;
+      for (int k = 0; k < 5; ++k) expected[j * 5 + k] -= 0.5 * delta * f.X[i * 5 + k];
+      expected[15 + j] -= 0.5 * delta;
+    }
+  }
+  for (size_t k = 0; k < expected.size(); ++k)
+    CHECK(std::fabs(expected[k] - f.params[k]) < 1e-14, "param %zu: %.17g vs %.17g", k, f.params[k], expected[k]);
+}
+
+int main() {
+  test_no_allocation_per_step();
+  test_single_layer_step_against_loops();
+  std::printf("kernel checks: %d failed\n", g_failures);
+  return g_failures == 0 ? 0 : 1;
+}
