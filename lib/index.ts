@@ -15,3 +15,6 @@ export type { LoadOptions } from './persistence';
 export {
   BlaspropError, ShapeError, DTypeError, NonFiniteError, LabelError, ConfigError, BackendError, BusyError, FormatError,
 } from './errors';
+export { modelToOnnx } from './onnx';
+export type { OnnxExportOptions, OnnxModelDescription } from './onnx';
+export * from './data';

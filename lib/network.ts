@@ -12,7 +12,9 @@ import { toFlatMatrix, toTargets, type FlatTargets, type Matrix, type MatrixInpu
 import { accuracyDenominator, reportsAccuracy } from './metrics';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions } from './optimizer';
 import { checkKnownKeys, describe } from './options';
+import { modelToOnnx, type OnnxExportOptions } from './onnx';
 import { Rng, seedState } from './rng';
+import { libraryVersion } from './version';
 // Persistence (lib/persistence) ─ start
 import { loadNetwork, loadNetworkSync, networkFromBuffer, networkToBuffer, saveNetwork, saveNetworkSync, type LoadOptions } from './persistence';
 // Persistence ─ end
@@ -355,6 +357,20 @@ export class Network {
   fitSync(x: MatrixInput, y: TargetInput, options: FitOptions = {}): History {
     this.checkIdle('fitSync');
     return runFit(this, x, y, options, false) as History;
+  }
+
+  /**
+   * The inference graph as the bytes of an ONNX model (one Gemm per layer and its activation;
+   * opset 17 by default), for onnxruntime and other ONNX tools. Dropout is the identity at inference
+   * and is not part of the graph.
+   */
+  toONNX(options: OnnxExportOptions = {}): Uint8Array {
+    this.checkIdle('toONNX', true);
+    const a = this.architecture;
+    return modelToOnnx(
+      { dtype: a.dtype, sizes: layerSizes(a), activations: a.layers.map((l) => l.activation), slopes: a.layers.map((l) => l.slope), params: this.params },
+      { producerVersion: libraryVersion(), ...options },
+    );
   }
 
   /** @internal The full state, for persistence. */

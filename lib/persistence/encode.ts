@@ -1,31 +1,13 @@
 // Encoding a network's full state as a model file (format.ts describes the layout).
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { packageRoot } from '../backends/native';
 import type { FloatArray } from '../engine';
 import type { Network } from '../network';
+import { libraryVersion } from '../version';
 import { crc32 } from './crc32';
 import { littleEndianBytes } from './endian';
 import {
   align, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, SECTION_NAMES,
   type ModelHeader, type SectionEntry, type SectionName,
 } from './format';
-
-let version: string | undefined;
-
-/** The version of this blasprop from its package.json ('unknown' when it cannot be read). */
-function libraryVersion(): string {
-  if (version === undefined) {
-    try {
-      const manifest: unknown = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
-      const v = (manifest as { version?: unknown }).version;
-      version = typeof v === 'string' ? v : 'unknown';
-    } catch {
-      version = 'unknown';
-    }
-  }
-  return version;
-}
 
 /**
  * Encodes the network's complete state (architecture, parameters, optimizer state, random
