@@ -1,4 +1,16 @@
 {
+  # node-gyp build of the addon: the same sources and flags as CMakeLists.txt (cmake-js).
+  # Two ways to link OpenBLAS:
+  #   openblas_static=0 (default): the system's shared libopenblas. What `npm install` does when no
+  #     prebuilt binary loads (scripts/install.js), and `npm run build:gyp`.
+  #   openblas_static=1: libopenblas.a and libstdc++.a linked in with their symbols kept out of the
+  #     export table, so the binary needs only libc, libm and libgcc_s at run time and cannot clash
+  #     with another BLAS in the process. Used for prebuilds (`npm run build:prebuild`); set it with
+  #     the environment variable BLASPROP_OPENBLAS_STATIC=1. libgcc stays shared: its static
+  #     unwinder would raise the glibc floor from 2.34 to 2.35 (_dl_find_object).
+  "variables": {
+    "openblas_static%": "<!(node -p \"process.env.BLASPROP_OPENBLAS_STATIC === '1' ? 1 : 0\")"
+  },
   "targets": [
     {
       "target_name": "blasprop",
@@ -7,14 +19,36 @@
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node scripts/find-openblas.js --cflags)"
       ],
-      "libraries": ["<!@(node scripts/find-openblas.js --libs)"],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
-      "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++14"],
-      "cflags_cc": ["-std=c++17", "-O3", "-fexceptions", "-fvisibility=hidden"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED", "NDEBUG"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++14"],
+      "cflags_cc": ["-std=gnu++17", "-O3", "-fexceptions", "-frtti", "-fvisibility=hidden", "-fvisibility-inlines-hidden"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
-        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
-      }
+        "GCC_ENABLE_CPP_RTTI": "YES",
+        "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3"]
+      },
+      "conditions": [
+        ["openblas_static==1", {
+          "libraries": ["<!@(node scripts/find-openblas.js --static-libs)"],
+          "conditions": [
+            ["OS=='linux'", {
+              "ldflags": [
+                "-Wl,--exclude-libs,ALL",
+                "-Wl,--gc-sections",
+                "-Wl,--as-needed",
+                "-Wl,-Bsymbolic",
+                "-Wl,-z,noexecstack",
+                "-static-libstdc++"
+              ]
+            }]
+          ]
+        }, {
+          "libraries": ["<!@(node scripts/find-openblas.js --libs)"]
+        }]
+      ]
     }
   ]
 }

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// Prints OpenBLAS's include directories (--cflags) or linker flags (--libs) for binding.gyp:
-// pkg-config first, then the usual paths; exits non-zero with the install command when missing.
+// Prints OpenBLAS's include directories (--cflags), linker flags for the shared library (--libs) or
+// for the static archive (--static-libs) for binding.gyp: pkg-config first, then the usual paths.
+// Exits non-zero with the install command when OpenBLAS is missing. `--check` prints nothing and
+// only sets the exit code (scripts/install.js uses it before trying a source build).
+//
+// OPENBLAS_HOME=<prefix> (with <prefix>/include and <prefix>/lib) overrides the search, for an
+// OpenBLAS built by hand; it is the only place looked at when set.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const mode = process.argv[2];
 const INCLUDE_DIRS = [
   '/usr/include/x86_64-linux-gnu/openblas-pthread', '/usr/include/aarch64-linux-gnu/openblas-pthread',
   '/usr/include/openblas', '/usr/include', '/usr/local/include', '/opt/homebrew/opt/openblas/include',
@@ -17,42 +21,90 @@ const LIB_DIRS = [
   '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/opt/homebrew/opt/openblas/lib',
   '/usr/local/opt/openblas/lib',
 ];
+const SHARED = ['libopenblas.so', 'libopenblas.dylib'];
+const STATIC = ['libopenblas.a'];
 
-function pkgConfig(flag) {
+const INSTALL_HINT =
+  'Install it: Debian/Ubuntu `apt-get install libopenblas-dev`, Fedora `dnf install openblas-devel` ' +
+  '(static library: `openblas-static`), macOS `brew install openblas`.';
+
+const home = process.env.OPENBLAS_HOME;
+const includeDirs = home ? [path.join(home, 'include'), path.join(home, 'include', 'openblas')] : INCLUDE_DIRS;
+const libDirs = home ? [path.join(home, 'lib'), path.join(home, 'lib64')] : LIB_DIRS;
+
+function pkgConfig(...args) {
+  if (home) return null;
   try {
-    return execFileSync('pkg-config', [flag, 'openblas'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('pkg-config', [...args, 'openblas'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
     return null;
   }
 }
 
-function fail() {
-  process.stderr.write(
-    'blasprop: OpenBLAS not found. Install it: Debian/Ubuntu `apt-get install libopenblas-dev`, ' +
-      'Fedora `dnf install openblas-devel`, macOS `brew install openblas`.\n',
-  );
+function fail(what) {
+  process.stderr.write(`blasprop: OpenBLAS ${what} not found${home ? ` under OPENBLAS_HOME=${home}` : ''}. ${INSTALL_HINT}\n`);
   process.exit(1);
 }
 
-if (mode === '--cflags') {
+const hasHeaders = (d) => fs.existsSync(path.join(d, 'cblas.h')) && fs.existsSync(path.join(d, 'openblas_config.h'));
+const findLib = (dirs, names) => {
+  for (const d of dirs) for (const n of names) if (fs.existsSync(path.join(d, n))) return path.join(d, n);
+  return null;
+};
+
+/** The include directories, or null. */
+function includes() {
   const flags = pkgConfig('--cflags-only-I');
   if (flags !== null) {
-    process.stdout.write(flags.split(/\s+/).filter(Boolean).map((f) => f.replace(/^-I/, '')).join(' ') || '');
-  } else {
-    const dir = INCLUDE_DIRS.find((d) => fs.existsSync(path.join(d, 'cblas.h')) && fs.existsSync(path.join(d, 'openblas_config.h')));
-    if (!dir) fail();
-    process.stdout.write(dir);
+    const dirs = flags.split(/\s+/).filter(Boolean).map((f) => f.replace(/^-I/, ''));
+    // pkg-config prints nothing for /usr/include; check that the headers are really there.
+    if ((dirs.length ? dirs : ['/usr/include']).some(hasHeaders)) return dirs;
   }
-} else if (mode === '--libs') {
+  const dir = includeDirs.find(hasHeaders);
+  return dir ? [dir] : null;
+}
+
+/** Linker flags for the shared library, or null. */
+function sharedLibs() {
   const flags = pkgConfig('--libs');
   if (flags !== null) {
-    process.stdout.write(flags);
-  } else {
-    const dir = LIB_DIRS.find((d) => ['libopenblas.so', 'libopenblas.dylib', 'libopenblas.a'].some((f) => fs.existsSync(path.join(d, f))));
-    if (!dir) fail();
-    process.stdout.write(`-L${dir} -lopenblas`);
+    const dirs = flags.split(/\s+/).filter((f) => f.startsWith('-L')).map((f) => f.slice(2));
+    if (findLib(dirs.length ? dirs : libDirs, [...SHARED, ...STATIC])) return flags;
   }
+  const lib = findLib(libDirs, [...SHARED, ...STATIC]);
+  return lib ? `-L${path.dirname(lib)} -lopenblas` : null;
+}
+
+/**
+ * Linker arguments for the static archive, or null: its absolute path (so the linker cannot pick the
+ * shared library instead), then what it needs from the system. libgfortran is not listed: the
+ * CBLAS routines the addon calls never reach the Fortran (LAPACK) objects that need it, and the
+ * prebuild check (scripts/prebuild.js) fails if a build ever does.
+ */
+function staticLibs() {
+  const variable = pkgConfig('--variable=libdir');
+  const dirs = variable ? [variable, ...libDirs] : libDirs;
+  const lib = findLib(dirs, STATIC);
+  return lib ? `${lib} -lpthread -lm` : null;
+}
+
+const mode = process.argv[2];
+if (mode === '--cflags') {
+  const dirs = includes();
+  if (!dirs) fail('headers (cblas.h)');
+  process.stdout.write(dirs.join(' '));
+} else if (mode === '--libs') {
+  const flags = sharedLibs();
+  if (!flags) fail('library');
+  process.stdout.write(flags);
+} else if (mode === '--static-libs') {
+  const flags = staticLibs();
+  if (!flags) fail('static library (libopenblas.a)');
+  process.stdout.write(flags);
+} else if (mode === '--check') {
+  if (!includes()) fail('headers (cblas.h)');
+  if (!sharedLibs()) fail('library');
 } else {
-  process.stderr.write('usage: find-openblas.js --cflags | --libs\n');
+  process.stderr.write('usage: find-openblas.js --cflags | --libs | --static-libs | --check\n');
   process.exit(2);
 }

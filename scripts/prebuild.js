@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+// `npm run build:prebuild`: the prebuilt binary shipped in the npm package.
+//
+// prebuildify --napi --strip --tag-libc drives node-gyp (binding.gyp) with openblas_static=1
+// (BLASPROP_OPENBLAS_STATIC=1): OpenBLAS and libstdc++ linked in statically and hidden, so the one
+// Node-API binary works on every Node >= 18 with no libopenblas installed. Output:
+// prebuilds/<platform>-<arch>/blasprop.<libc>.node (blasprop.glibc.node on Linux), which
+// node-gyp-build finds at run time.
+//
+// node-gyp always builds in ./build and `rebuild` deletes it first, but in this repository build/
+// holds the cmake-js build. So the sources are copied to a temporary directory and built there;
+// only the finished binary comes back into prebuilds/.
+//
+// Afterwards the binary is checked and the script fails when it is not self-contained: on Linux
+// its NEEDED entries may only name libc, libm, libpthread, libdl, librt, libgcc_s and the dynamic
+// loader (no libopenblas, libgfortran, libquadmath, libstdc++), and no BLAS symbol may be exported.
+//
+// `node scripts/prebuild.js --source` (`npm run build:gyp`) is the other build node-gyp does: what
+// `npm install` does when no prebuild loads (system shared OpenBLAS), in place, into build/Release.
+// It replaces the cmake-js build there; `npm run build:native` goes back.
+'use strict';
+const { execFileSync, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { nodeGypEnv, tryLoad } = require('./install.js');
+
+const root = path.resolve(__dirname, '..');
+const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] });
+const ALLOWED_NEEDED = /^(libc\.so|libm\.so|libpthread\.so|libdl\.so|librt\.so|libgcc_s\.so|ld-linux[-\w.]*\.so)/;
+
+function die(message) {
+  process.stderr.write(`prebuild: ${message}\n`);
+  process.exit(1);
+}
+
+function sourceBuild() {
+  const run = spawnSync(process.execPath, [nodeGyp, 'rebuild', '--release'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: nodeGypEnv({ ...process.env, BLASPROP_OPENBLAS_STATIC: '0' }),
+  });
+  if (run.status !== 0) die('node-gyp rebuild failed');
+  const loaded = tryLoad(path.join(root, 'build', 'Release', 'blasprop.node'));
+  if (!loaded.ok) die(`build/Release/blasprop.node does not load: ${loaded.reason}`);
+  process.stdout.write(`build:gyp: build/Release/blasprop.node loads (${loaded.blas.config})\n`);
+}
+
+/** Copies what binding.gyp needs into a fresh directory; node_modules is linked, not copied. */
+function stage() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blasprop-prebuild-'));
+  for (const entry of ['binding.gyp', 'package.json', 'native', 'scripts/find-openblas.js']) {
+    fs.cpSync(path.join(root, entry), path.join(dir, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return dir;
+}
+
+function tool(name, args) {
+  try {
+    return execFileSync(name, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    die(`${name} ${args.join(' ')} failed (${e.message.split('\n')[0]}); binutils are needed to check the prebuild`);
+  }
+}
+
+/** Fails unless the Linux binary is self-contained; returns its NEEDED entries. */
+function checkLinux(file) {
+  const needed = [...tool('readelf', ['-d', file]).matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]);
+  const extra = needed.filter((n) => !ALLOWED_NEEDED.test(n));
+  if (extra.length) die(`${file} needs ${extra.join(', ')} at run time; the prebuild must only need libc/libm/libgcc_s`);
+  const exported = tool('nm', ['-D', '--defined-only', file])
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[2])
+    .filter(Boolean);
+  const leaked = exported.filter((s) => /^(cblas_|openblas_|goto|blas_|[sdcz](gemm|gemv|ger|scal|nrm2|axpy|dot)_?$)/.test(s));
+  if (leaked.length) die(`${file} exports BLAS symbols (${leaked.slice(0, 5).join(', ')}…); they could clash with another BLAS`);
+  if (!exported.includes('napi_register_module_v1')) die(`${file} does not export napi_register_module_v1`);
+  const glibc = (tool('objdump', ['-T', file]).match(/GLIBC_[0-9.]+/g) || [])
+    .map((v) => v.slice(6))
+    .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+    .pop();
+  return { needed, exported: exported.length, glibc };
+}
+
+function prebuild() {
+  const prebuildify = require(require.resolve('prebuildify', { paths: [root] }));
+  const platformDir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  fs.rmSync(platformDir, { recursive: true, force: true });
+  const dir = stage();
+  // prebuildify passes its environment on to node-gyp (and node-gyp to gyp and make).
+  Object.assign(process.env, nodeGypEnv({ ...process.env, BLASPROP_OPENBLAS_STATIC: '1' }));
+  prebuildify(
+    {
+      cwd: dir,
+      out: root,
+      napi: true,
+      strip: true,
+      tagLibc: process.platform === 'linux',
+      // Node-API: the headers of the running Node serve every Node >= 18 (NAPI_VERSION=8).
+      targets: [process.versions.node],
+      nodeGyp: nodeGyp,
+    },
+    (err) => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      if (err) die(`prebuildify failed: ${err.message}`);
+      const files = fs.readdirSync(platformDir).filter((f) => f.endsWith('.node'));
+      if (files.length !== 1) die(`expected one .node file in ${platformDir}, found ${files.join(', ') || 'none'}`);
+      const file = path.join(platformDir, files[0]);
+      const facts = process.platform === 'linux' ? checkLinux(file) : {};
+      const loaded = tryLoad(null, { prebuildsOnly: true });
+      if (!loaded.ok) die(`the prebuild does not load: ${loaded.reason}`);
+      if (path.resolve(loaded.file) !== path.resolve(file)) die(`node-gyp-build resolves ${loaded.file}, not ${file}`);
+      const size = (fs.statSync(file).size / 1024 / 1024).toFixed(1);
+      process.stdout.write(
+        `prebuild: ${path.relative(root, file)}, ${size} MB, ${loaded.blas.config}` +
+          (facts.needed ? `; needs ${facts.needed.join(' ')}; glibc >= ${facts.glibc}; ${facts.exported} exported symbols` : '') +
+          '\n',
+      );
+    },
+  );
+}
+
+if (process.argv.includes('--source')) sourceBuild();
+else prebuild();
