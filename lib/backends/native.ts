@@ -37,18 +37,41 @@ export function packageRoot(): string {
   }
 }
 
+/** One line: node-gyp-build's messages span several lines. */
+function oneLine(e: unknown): Error {
+  const error = e instanceof Error ? e : new Error(String(e));
+  error.message = error.message.replace(/\s*\n\s*/g, '; ').replace(/[;\s]+$/, '');
+  return error;
+}
+
+/** The prebuilt binaries shipped for this platform, in prebuilds/<platform>-<arch>/. */
+function prebuiltCandidates(root: string): string[] {
+  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.node')).map((f) => path.join(dir, f)) : [];
+}
+
 function load(): LoadResult {
   if (loaded) return loaded;
+  let root: string;
   try {
-    const root = packageRoot();
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const nodeGypBuild = require('node-gyp-build') as { (dir: string): unknown; path(dir: string): string };
-    const file = nodeGypBuild.path(root);
-    loaded = { binding: require(file) as NativeBinding, path: file };
+    root = packageRoot();
   } catch (e) {
-    loaded = { error: e instanceof Error ? e : new Error(String(e)) };
+    return (loaded = { error: oneLine(e) });
   }
-  return loaded;
+  // node-gyp-build prefers build/Release over prebuilds/; a broken local build must not hide a working prebuild.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+  const attempts: (() => string)[] = [() => nodeGypBuild.path(root), ...prebuiltCandidates(root).map((file) => () => file)];
+  let first: Error | undefined;
+  for (const attempt of attempts) {
+    try {
+      const file = attempt();
+      return (loaded = { binding: require(file) as NativeBinding, path: file });
+    } catch (e) {
+      first ??= oneLine(e);
+    }
+  }
+  return (loaded = { error: first ?? new Error('no native binary found') });
 }
 
 /** The addon, or the error that stopped it from loading. */
