@@ -90,11 +90,22 @@ export function backendInfo(): BackendInfo {
   return { backend: 'js', ...('error' in native ? { loadError: native.error.message } : {}) };
 }
 
+/** Options of setThreads. */
+export interface ThreadOptions {
+  /**
+   * Let passes whose largest BLAS call is small (batch × largest layer < 4M multiply-adds, e.g.
+   * batch-1 SGD) run on one thread, where splitting a call costs more than it saves. Default true.
+   */
+  adaptive?: boolean;
+}
+
 /** Sets the number of BLAS threads for all native networks in this process (default: physical cores). */
-export function setThreads(n: number): void {
+export function setThreads(n: number, options: ThreadOptions = {}): void {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`setThreads(n): n must be an integer ≥ 1, got ${String(n)}`);
+  const adaptive = options.adaptive ?? true;
+  if (typeof adaptive !== 'boolean') throw new ConfigError('setThreads: options.adaptive must be a boolean');
   const native = loadNative();
   if (!('binding' in native)) throw new BackendError(`setThreads needs the native backend: ${native.error.message}`);
   threadsSet = true;
-  native.binding.setThreads(n);
+  native.binding.setThreads(n, adaptive);
 }

@@ -9,7 +9,7 @@ export type { FitOptions, History, EpochRecord, EpochLogs, BatchLogs, FitCallbac
 export type { OptimizerOptions, RegularizationOptions } from './optimizer';
 export type { ScheduleOptions } from './schedule';
 export { backendInfo, setThreads, physicalCores } from './backend';
-export type { BackendInfo } from './backend';
+export type { BackendInfo, ThreadOptions } from './backend';
 export type { BlasInfo } from './backends/native';
 export type { LoadOptions } from './persistence';
 export {

@@ -9,13 +9,16 @@ export interface BlasInfo {
   vendor: string;
   config: string;
   coreType: string;
+  /** BLAS threads for large calls (setThreads; default: physical cores). */
   threads: number;
+  /** Whether passes whose BLAS calls are small run on one thread (default true). */
+  adaptiveThreads: boolean;
 }
 
 /** The addon's exports (native/napi/addon.cc). */
 export interface NativeBinding {
   NativeNetwork: new (spec: EngineSpec) => EngineNetwork;
-  setThreads(n: number): void;
+  setThreads(n: number, adaptive?: boolean): void;
   blasInfo(): BlasInfo;
 }
 

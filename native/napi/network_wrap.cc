@@ -9,7 +9,9 @@
 
 #include "../kernels/diagnostics.h"
 #include "../kernels/training.h"
+#include "../kernels/threads.h"
 #include "args.h"
+#include "blas_threads.h"
 
 using namespace blasprop;
 using namespace blasprop_napi;
@@ -236,8 +238,13 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
   acquire(env);
   BusyGuard guard{this};
   const TrainCall<T> call = parse_train_call(net, args);
-  if (async) return queue_pass(env, args, [&net, call] { return network_train_batches(net, call.data, call.plan, call.optimizer); }, guard);
-  return stats_to_js(env, network_train_batches(net, call.data, call.plan, call.optimizer));
+  const int threads = network_blas_threads(net, static_cast<int>(std::min<size_t>(call.plan.count, call.plan.batch_size)), g_configured_threads.load());
+  auto pass = [&net, call, threads] {
+    blas_threads_apply(threads);
+    return network_train_batches(net, call.data, call.plan, call.optimizer);
+  };
+  if (async) return queue_pass(env, args, pass, guard);
+  return stats_to_js(env, pass());
 }
 
 Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, std::function<LossStats()> pass, BusyGuard& guard) {
@@ -261,8 +268,13 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) 
   if (data.rows < 1) throw Napi::RangeError::New(env, "blasprop native: 'rows' must be ≥ 1");
   check_label_range(net, data, nullptr, data.rows, env);
   const bool gradients = args.Get("gradients").ToBoolean();
-  if (async) return queue_pass(env, args, [&net, data, gradients] { return network_evaluate(net, data.X, data.y, data.rows, gradients); }, guard);
-  return stats_to_js(env, network_evaluate(net, data.X, data.y, data.rows, gradients));
+  const int threads = network_blas_threads(net, static_cast<int>(std::min<size_t>(data.rows, kInferenceChunkRows)), g_configured_threads.load());
+  auto pass = [&net, data, gradients, threads] {
+    blas_threads_apply(threads);
+    return network_evaluate(net, data.X, data.y, data.rows, gradients);
+  };
+  if (async) return queue_pass(env, args, pass, guard);
+  return stats_to_js(env, pass());
 }
 
 // predict({ X, rows, out }): out[rows × outputs] = the network's output.
@@ -277,7 +289,9 @@ Napi::Value NativeNetwork::predict(const Napi::CallbackInfo& info) {
   const size_t rows = get_count(args, "rows");
   const T* X = get_array<T>(args, "X", rows * net.sizes[0]);
   T* out = get_array<T>(args, "out", rows * net.sizes[net.L]);
-  if (rows > 0) network_predict(net, X, rows, out);
+  if (rows == 0) return env.Undefined();
+  blas_threads_apply(network_blas_threads(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)), g_configured_threads.load()));
+  network_predict(net, X, rows, out);
   return env.Undefined();
 }
 
