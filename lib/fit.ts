@@ -284,7 +284,7 @@ function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOpti
         bestEpoch = epoch;
         sinceBest = 0;
         if (restoreBest) bestParams = net.snapshotParams();
-      } else if (++sinceBest > patience) {
+      } else if (++sinceBest >= patience) {
         history.stopReason = 'early-stopping';
         break;
       }
