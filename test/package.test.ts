@@ -241,11 +241,13 @@ describe('npm package', () => {
     expect(manifest.engines).toEqual({ node: '>=18' });
     expect(manifest.scripts.install).toBe('node scripts/install.js');
     expect(manifest.files).toContain('prebuilds/');
-    const entry = manifest.exports['.'];
-    for (const condition of ['types', 'import', 'require']) {
-      const target = typeof entry[condition] === 'string' ? entry[condition] : entry[condition]?.default;
-      expect(fs.existsSync(path.join(installed, target)), `exports["."].${condition} = ${target} must exist`).toBe(true);
-    }
+    // Every file the exports map names, at any depth of conditions, must be in the package.
+    const targets = (entry: unknown, where: string): [string, string][] =>
+      typeof entry === 'string' ? [[where, entry]] : Object.entries(entry as object).flatMap(([k, v]) => targets(v, `${where}.${k}`));
+    const named = targets(manifest.exports['.'], 'exports["."]');
+    for (const condition of ['import', 'require']) expect(named.some(([where]) => where.includes(`.${condition}`))).toBe(true);
+    expect(named.filter(([where]) => where.endsWith('.types'))).toHaveLength(2);
+    for (const [where, target] of named) expect(fs.existsSync(path.join(installed, target)), `${where} = ${target} must exist`).toBe(true);
     for (const field of ['main', 'types']) expect(fs.existsSync(path.join(installed, manifest[field])), `${field} must exist`).toBe(true);
     const resolved = ok(run(process.execPath, ['-p', "require.resolve('blasprop')"], consumer), 'require.resolve').stdout.trim();
     expect(resolved).toBe(path.join(installed, 'dist', 'cjs', 'index.js'));
