@@ -1,4 +1,5 @@
 // What the runner sends to a system's child process and what the child sends back.
+import type { CaseRoofline } from './roofline';
 import type { Summary } from './stats';
 
 /** How long and how often a system's cases are timed. */
@@ -26,6 +27,8 @@ export interface SystemSpec {
   /** Case ids to run (see configs.ts). */
   cases: string[];
   timing: TimingPlan;
+  /** blasprop native only: time the case's BLAS calls alone at these thread counts, alternating with the repetitions. */
+  roofline?: { binary: string; dtype: 'f32' | 'f64'; threads: number[] };
 }
 
 /** One case's measurement, or why there is none. */
@@ -41,6 +44,8 @@ export interface CaseResult {
   repSeconds?: number[];
   /** Anything system-specific worth reporting (e.g. which tfjs loop was used). */
   details?: Record<string, unknown>;
+  /** The same case's BLAS calls alone (spec.roofline). */
+  roofline?: CaseRoofline;
 }
 
 /** Everything a system's child process reports. */
@@ -52,7 +57,7 @@ export interface SystemResult {
   /** Versions, backend, dtype, threads, notes on what differs from the common setting. */
   info: Record<string, unknown>;
   cases: CaseResult[];
-  /** Child CPU seconds (all threads) and wall seconds, to spot contention. */
+  /** Child CPU seconds (all threads, plus the roofline processes it ran) and wall seconds, to spot contention. */
   cpuSeconds?: number;
   wallSeconds?: number;
 }

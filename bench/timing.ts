@@ -8,8 +8,10 @@ export interface Measurement {
   samplesPerSecond: Summary;
   repSeconds: number[];
   warmupSeconds: number;
-  /** Median of each number the trainer's epoch returned, e.g. blasprop's own epoch timing. */
+  /** Summary of each number the trainer's epoch returned, e.g. blasprop's own epoch timing. */
   epochReports: Record<string, Summary>;
+  /** The same numbers per timed repetition. */
+  epochReportValues: Record<string, number[]>;
 }
 
 /** Rounds down to a multiple of the batch size, within [minRows, maxRows]. */
@@ -24,7 +26,11 @@ async function timeEpoch(trainer: Trainer, rows: number): Promise<{ seconds: num
   return { seconds: (performance.now() - started) / 1000, report };
 }
 
-export async function measure(trainer: Trainer, plan: TimingPlan): Promise<Measurement> {
+/**
+ * Times `plan.reps` epochs after warm-up. `afterRep`, when given, runs after each timed repetition
+ * with its duration (the roofline's paired repetition).
+ */
+export async function measure(trainer: Trainer, plan: TimingPlan, afterRep?: (seconds: number) => Promise<void>): Promise<Measurement> {
   const b = trainer.batchSize;
   const minRows = b * plan.minSteps;
   const maxRows = Math.floor(plan.maxRows / b) * b;
@@ -49,9 +55,10 @@ export async function measure(trainer: Trainer, plan: TimingPlan): Promise<Measu
   for (let r = 0; r < plan.reps; r++) {
     const { seconds, report } = await timeEpoch(trainer, rows);
     repSeconds.push(seconds);
+    if (afterRep) await afterRep(seconds);
     if (report) for (const [key, value] of Object.entries(report)) (reports[key] ??= []).push(value);
   }
   const epochReports: Record<string, Summary> = {};
   for (const [key, values] of Object.entries(reports)) epochReports[key] = summarize(values);
-  return { rows, samplesPerSecond: summarize(repSeconds.map((s) => rows / s)), repSeconds, warmupSeconds, epochReports };
+  return { rows, samplesPerSecond: summarize(repSeconds.map((s) => rows / s)), repSeconds, warmupSeconds, epochReports, epochReportValues: reports };
 }

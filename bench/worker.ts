@@ -1,9 +1,13 @@
 // A system's child process: `node --import tsx bench/worker.ts '<SystemSpec JSON>'`. Loads only
-// that system's library, measures its cases one after another and writes a SystemResult as JSON
-// to the file named by BENCH_RESULT_FILE. Progress goes to stderr.
+// that system's library, measures its cases one after another (blasprop native cases paired with
+// the BLAS-only roofline) and writes a SystemResult as JSON to the file named by BENCH_RESULT_FILE.
+// Progress goes to stderr.
 import * as fs from 'node:fs';
-import type { BenchSystem, CaseResult, SystemResult, SystemSpec } from './protocol';
-import { measure } from './timing';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CASES } from './configs';
+import type { BenchSystem, CaseResult, SystemResult, SystemSpec, Trainer } from './protocol';
+import { RooflineServer, summarizeRoofline, type CaseRoofline } from './roofline';
+import { measure, type Measurement } from './timing';
 
 function message(e: unknown): string {
   return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
@@ -17,15 +21,49 @@ async function load(module: SystemSpec['module']): Promise<BenchSystem> {
   }
 }
 
+/** CPU seconds used by the roofline processes this worker started (added to its own in the result). */
+let rooflineCpuSeconds = 0;
+
+/** Pause that lets the other process's BLAS threads stop spinning (OpenBLAS: about 0.1 s) before timing. */
+const SETTLE_MS = 150;
+
+/**
+ * Measures a blasprop native case with the roofline program's repetitions interleaved: after each
+ * timed epoch, the BLAS calls alone run for as long at each thread count in spec.roofline.threads,
+ * so all see about the same load.
+ */
+async function measureWithRoofline(prepared: Trainer, spec: SystemSpec, caseId: string): Promise<{ m: Measurement; roofline: CaseRoofline }> {
+  const r = spec.roofline!;
+  const benchCase = CASES.find((c) => c.id === caseId)!;
+  const servers: RooflineServer[] = [];
+  try {
+    for (const threads of r.threads) servers.push(await RooflineServer.start(r.binary, benchCase, r.dtype, threads));
+    const stepSeconds: number[][] = servers.map(() => []);
+    const m = await measure(prepared, spec.timing, async (seconds) => {
+      for (const [k, server] of servers.entries()) {
+        await sleep(SETTLE_MS);
+        stepSeconds[k]!.push(await server.rep(seconds));
+      }
+      await sleep(SETTLE_MS);
+    });
+    const roofline = summarizeRoofline(servers, stepSeconds, m.repSeconds.map((s) => m.rows / s), m.epochReportValues.epochLoopSamplesPerSecond);
+    for (const server of servers.splice(0)) rooflineCpuSeconds += await server.close();
+    return { m, roofline };
+  } finally {
+    for (const server of servers) server.kill();
+  }
+}
+
 async function runCase(system: BenchSystem, spec: SystemSpec, caseId: string): Promise<CaseResult> {
   try {
     const prepared = await system.prepare(caseId);
     if ('unsupported' in prepared) return { caseId, status: 'unsupported', reason: prepared.unsupported };
     try {
-      const m = await measure(prepared, spec.timing);
+      const { m, roofline } = spec.roofline ? await measureWithRoofline(prepared, spec, caseId) : { m: await measure(prepared, spec.timing), roofline: undefined };
       return {
         caseId, status: 'ok', rows: m.rows, samplesPerSecond: m.samplesPerSecond, repSeconds: m.repSeconds,
         details: { ...prepared.details, warmupSeconds: m.warmupSeconds, ...m.epochReports },
+        ...(roofline ? { roofline } : {}),
       };
     } finally {
       prepared.dispose?.();
@@ -43,7 +81,7 @@ async function main(): Promise<void> {
   const result: SystemResult = { id: spec.id, label: spec.label, status: 'ok', info: {}, cases: [] };
   const write = (): void => {
     const cpu = process.cpuUsage();
-    result.cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    result.cpuSeconds = (cpu.user + cpu.system) / 1e6 + rooflineCpuSeconds;
     result.wallSeconds = (performance.now() - started) / 1000;
     fs.writeFileSync(out, JSON.stringify(result));
   };

@@ -8,8 +8,15 @@
 // Nothing else (bias, activations, softmax, batch gathering, the JavaScript loop) is timed.
 //
 // Built by bench/roofline.ts:  g++ -O2 -std=c++17 step.cpp $(pkg-config --cflags --libs openblas)
-// Usage: step --dtype f32|f64 --threads N --seconds S --reps R  SIZES:BATCH ...
-//        e.g. step --dtype f32 --threads 2 --seconds 0.3 --reps 7 784,256,128,10:128
+//
+// One-shot mode, for a look by hand: times each case and prints one JSON object.
+//   step --dtype f32|f64 --threads N [--seconds S] [--reps R] SIZES:BATCH ...
+//   e.g. step --dtype f32 --threads 2 784,256,128,10:128
+// Serve mode, used by bench/worker.ts to alternate with blasprop's repetitions so both see the
+// same machine load: one case; prints a JSON line when warmed up, then answers each stdin line
+// `rep S` with {"steps":n,"seconds":t} after running whole steps for at least S seconds, and
+// `quit` with {"cpuSeconds":c}.
+//   step --serve --dtype f32 --threads 2 784,256,128,10:128
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -17,8 +24,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <random>
 #include <string>
+#include <sys/resource.h>
 #include <vector>
 
 #include "../../native/kernels/blas.h"
@@ -32,8 +41,9 @@ namespace {
 struct Options {
   std::string dtype = "f32";
   int threads = 1;
-  double seconds = 0.3;  // measured time per case, split over the repetitions
+  double seconds = 0.3;  // one-shot mode: measured time per case, split over the repetitions
   int reps = 7;
+  bool serve = false;
   std::vector<std::string> cases;
 };
 
@@ -49,15 +59,19 @@ Case parse_case(const std::string& text) {
     std::fprintf(stderr, "bad case '%s' (want SIZES:BATCH)\n", text.c_str());
     std::exit(2);
   }
-  std::string sizes = text.substr(0, colon);
+  const std::string sizes = text.substr(0, colon);
   size_t start = 0;
-  while (start <= sizes.size()) {
+  for (;;) {
     const size_t comma = sizes.find(',', start);
     c.sizes.push_back(std::atoi(sizes.substr(start, comma - start).c_str()));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
   c.batch = std::atoi(text.substr(colon + 1).c_str());
+  if (c.sizes.size() < 2 || c.batch < 1) {
+    std::fprintf(stderr, "bad case '%s'\n", text.c_str());
+    std::exit(2);
+  }
   return c;
 }
 
@@ -81,7 +95,27 @@ std::string json_escape(const std::string& s) {
   return out;
 }
 
-// Buffers of one network: weights, the activations each layer reads and writes, fixed deltas.
+double now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_utime.tv_sec + usage.ru_stime.tv_sec + 1e-6 * (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// FLOP of one step: nominal 6 Σ in·out per sample, and what the calls do (layer 1 has no input gradient).
+void flops_per_step(const Case& c, double& nominal, double& blas) {
+  nominal = blas = 0;
+  for (size_t l = 1; l < c.sizes.size(); ++l) {
+    const double m = double(c.sizes[l - 1]) * c.sizes[l] * c.batch;
+    nominal += 6 * m;
+    blas += (l > 1 ? 6 : 4) * m;
+  }
+}
+
+// The buffers of one network: weights, the activations each layer reads and writes, fixed deltas.
 template <typename T>
 struct Workspace {
   std::vector<std::vector<T>> W, A, delta;
@@ -114,73 +148,106 @@ Workspace<T> make_workspace(const Case& c) {
   return ws;
 }
 
-// The BLAS calls of one training step. `eta` alternates in sign between steps so the weights
-// stay bounded however many steps run (the cost of a call does not depend on the sign).
+// The BLAS calls of one training step. The learning rate alternates in sign between steps so the
+// weights stay bounded however many steps run (a call's cost does not depend on the sign).
 template <typename T>
-void blas_step(Workspace<T>& ws, const Case& c, T eta) {
-  const int L = static_cast<int>(c.sizes.size()) - 1, B = c.batch;
-  for (int l = 1; l <= L; ++l) {
-    const int in = c.sizes[l - 1], out = c.sizes[l];
-    if (B == 1) gemv(CblasNoTrans, out, in, T(1), ws.W[l].data(), in, ws.A[l - 1].data(), T(0), ws.A[l].data());
-    else gemm(CblasNoTrans, CblasTrans, B, out, in, T(1), ws.A[l - 1].data(), in, ws.W[l].data(), in, T(0), ws.A[l].data(), out);
-  }
-  for (int l = L; l >= 1; --l) {
-    const int in = c.sizes[l - 1], out = c.sizes[l];
-    if (l > 1) {
-      if (B == 1) gemv(CblasTrans, out, in, T(1), ws.W[l].data(), in, ws.delta[l].data(), T(0), ws.scratch.data());
-      else gemm(CblasNoTrans, CblasNoTrans, B, in, out, T(1), ws.delta[l].data(), out, ws.W[l].data(), in, T(0), ws.scratch.data(), in);
+class Stepper {
+ public:
+  explicit Stepper(const Case& c) : c_(c), ws_(make_workspace<T>(c)) {}
+
+  void step() {
+    const T eta = (count_++ % 2) ? T(-0.01) : T(0.01);
+    const int L = static_cast<int>(c_.sizes.size()) - 1, B = c_.batch;
+    for (int l = 1; l <= L; ++l) {
+      const int in = c_.sizes[l - 1], out = c_.sizes[l];
+      if (B == 1) gemv(CblasNoTrans, out, in, T(1), ws_.W[l].data(), in, ws_.A[l - 1].data(), T(0), ws_.A[l].data());
+      else gemm(CblasNoTrans, CblasTrans, B, out, in, T(1), ws_.A[l - 1].data(), in, ws_.W[l].data(), in, T(0), ws_.A[l].data(), out);
     }
-    if (B == 1) ger(out, in, -eta, ws.delta[l].data(), ws.A[l - 1].data(), ws.W[l].data(), in);
-    else gemm(CblasTrans, CblasNoTrans, out, in, B, -eta, ws.delta[l].data(), out, ws.A[l - 1].data(), in, T(1), ws.W[l].data(), in);
+    for (int l = L; l >= 1; --l) {
+      const int in = c_.sizes[l - 1], out = c_.sizes[l];
+      if (l > 1) {
+        if (B == 1) gemv(CblasTrans, out, in, T(1), ws_.W[l].data(), in, ws_.delta[l].data(), T(0), ws_.scratch.data());
+        else gemm(CblasNoTrans, CblasNoTrans, B, in, out, T(1), ws_.delta[l].data(), out, ws_.W[l].data(), in, T(0), ws_.scratch.data(), in);
+      }
+      if (B == 1) ger(out, in, -eta, ws_.delta[l].data(), ws_.A[l - 1].data(), ws_.W[l].data(), in);
+      else gemm(CblasTrans, CblasNoTrans, out, in, B, -eta, ws_.delta[l].data(), out, ws_.A[l - 1].data(), in, T(1), ws_.W[l].data(), in);
+    }
   }
-}
 
-double now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+  // Runs whole steps for at least `seconds` (and at least one); returns {steps, elapsed seconds}.
+  std::pair<long, double> run_for(double seconds) {
+    const double t0 = now();
+    long n = 0;
+    double elapsed = 0;
+    do {
+      step();
+      ++n;
+      elapsed = now() - t0;
+    } while (elapsed < seconds);
+    return {n, elapsed};
+  }
 
-struct Summary {
-  double median, min, max;
+  // Warm-up: thread pool start, page faults, caches.
+  void warm_up() { run_for(0.1); }
+
+ private:
+  Case c_;
+  Workspace<T> ws_;
+  long count_ = 0;
 };
 
-Summary summarize(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  const double median = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-  return {median, v.front(), v.back()};
+void print_header(const Options& o) {
+  std::printf("\"dtype\":\"%s\",\"threads\":%d,\"blasThreads\":%d,\"config\":\"%s\",\"coreType\":\"%s\",\"library\":\"%s\"",
+              o.dtype.c_str(), o.threads, openblas_get_num_threads(), json_escape(openblas_get_config()).c_str(),
+              json_escape(openblas_get_corename()).c_str(), json_escape(loaded_openblas()).c_str());
 }
 
 template <typename T>
-void run_case(const Case& c, const Options& o, bool first) {
-  Workspace<T> ws = make_workspace<T>(c);
-  const T eta = T(0.01);
-  long step = 0;
-  // Warm-up (thread pool start, caches, page faults), and a rough step time to size the repetitions.
-  const double warm_start = now();
-  while (now() - warm_start < 0.05 || step < 3) blas_step(ws, c, (step++ % 2) ? -eta : eta);
-  const double rough = (now() - warm_start) / step;
-  const long steps_per_rep = std::max(1L, static_cast<long>(o.seconds / o.reps / rough));
+void one_shot_case(const Case& c, const Options& o, bool first) {
+  Stepper<T> stepper(c);
+  stepper.warm_up();
   std::vector<double> step_seconds;
   for (int r = 0; r < o.reps; ++r) {
-    const double t0 = now();
-    for (long k = 0; k < steps_per_rep; ++k) blas_step(ws, c, (step++ % 2) ? -eta : eta);
-    step_seconds.push_back((now() - t0) / steps_per_rep);
+    const auto [n, t] = stepper.run_for(o.seconds / o.reps);
+    step_seconds.push_back(t / n);
   }
-  const Summary s = summarize(step_seconds);
-  double macs = 0, blas_flops = 0;
-  for (size_t l = 1; l < c.sizes.size(); ++l) {
-    const double m = double(c.sizes[l - 1]) * c.sizes[l];
-    macs += m;
-    blas_flops += (l > 1 ? 6 : 4) * m;  // layer 1 has no input gradient
-  }
+  std::sort(step_seconds.begin(), step_seconds.end());
+  const size_t n = step_seconds.size();
+  const double median = n % 2 ? step_seconds[n / 2] : 0.5 * (step_seconds[n / 2 - 1] + step_seconds[n / 2]);
+  double nominal, blas;
+  flops_per_step(c, nominal, blas);
   std::printf("%s{\"sizes\":[", first ? "" : ",");
   for (size_t l = 0; l < c.sizes.size(); ++l) std::printf("%s%d", l ? "," : "", c.sizes[l]);
-  std::printf("],\"batchSize\":%d,\"stepsPerRep\":%ld,\"stepSeconds\":{\"median\":%.9g,\"min\":%.9g,\"max\":%.9g},", c.batch,
-              steps_per_rep, s.median, s.min, s.max);
-  std::printf("\"samplesPerSecond\":{\"median\":%.6g,\"min\":%.6g,\"max\":%.6g},", c.batch / s.median, c.batch / s.max,
-              c.batch / s.min);
-  std::printf("\"nominalGflops\":%.6g,\"blasGflops\":%.6g}", 6 * macs * c.batch / s.median / 1e9,
-              blas_flops * c.batch / s.median / 1e9);
+  std::printf("],\"batchSize\":%d,\"stepSeconds\":{\"median\":%.9g,\"min\":%.9g,\"max\":%.9g},", c.batch, median,
+              step_seconds.front(), step_seconds.back());
+  std::printf("\"samplesPerSecond\":%.6g,\"nominalGflops\":%.6g,\"blasGflops\":%.6g}", c.batch / median, nominal / median / 1e9,
+              blas / median / 1e9);
+}
+
+template <typename T>
+int serve(const Case& c, const Options& o) {
+  Stepper<T> stepper(c);
+  stepper.warm_up();
+  double nominal, blas;
+  flops_per_step(c, nominal, blas);
+  std::printf("{\"ready\":true,");
+  print_header(o);
+  std::printf(",\"batchSize\":%d,\"nominalFlopPerStep\":%.9g,\"blasFlopPerStep\":%.9g}\n", c.batch, nominal, blas);
+  std::fflush(stdout);
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.rfind("rep ", 0) == 0) {
+      const auto [n, t] = stepper.run_for(std::atof(line.c_str() + 4));
+      std::printf("{\"steps\":%ld,\"seconds\":%.9g}\n", n, t);
+    } else if (line == "quit") {
+      break;
+    } else {
+      std::printf("{\"error\":\"unknown command '%s'\"}\n", json_escape(line).c_str());
+    }
+    std::fflush(stdout);
+  }
+  std::printf("{\"cpuSeconds\":%.6f}\n", cpu_seconds());
+  return 0;
 }
 
 }  // namespace
@@ -193,22 +260,29 @@ int main(int argc, char** argv) {
     else if (a == "--threads" && i + 1 < argc) o.threads = std::atoi(argv[++i]);
     else if (a == "--seconds" && i + 1 < argc) o.seconds = std::atof(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) o.reps = std::atoi(argv[++i]);
+    else if (a == "--serve") o.serve = true;
     else o.cases.push_back(a);
   }
-  if ((o.dtype != "f32" && o.dtype != "f64") || o.threads < 1 || o.reps < 1 || o.cases.empty()) {
-    std::fprintf(stderr, "usage: step --dtype f32|f64 --threads N --seconds S --reps R SIZES:BATCH ...\n");
+  if ((o.dtype != "f32" && o.dtype != "f64") || o.threads < 1 || o.reps < 1 || o.cases.empty() || (o.serve && o.cases.size() != 1)) {
+    std::fprintf(stderr,
+                 "usage: step --dtype f32|f64 --threads N [--seconds S] [--reps R] SIZES:BATCH ...\n"
+                 "       step --serve --dtype f32|f64 --threads N SIZES:BATCH\n");
     return 2;
   }
   openblas_set_num_threads(o.threads);
-  std::printf("{\"dtype\":\"%s\",\"threads\":%d,\"blasThreads\":%d,\"config\":\"%s\",\"coreType\":\"%s\",\"library\":\"%s\",\"cases\":[",
-              o.dtype.c_str(), o.threads, openblas_get_num_threads(), json_escape(openblas_get_config()).c_str(),
-              json_escape(openblas_get_corename()).c_str(), json_escape(loaded_openblas()).c_str());
+  if (o.serve) {
+    const Case c = parse_case(o.cases[0]);
+    return o.dtype == "f32" ? serve<float>(c, o) : serve<double>(c, o);
+  }
+  std::printf("{");
+  print_header(o);
+  std::printf(",\"cases\":[");
   for (size_t k = 0; k < o.cases.size(); ++k) {
     const Case c = parse_case(o.cases[k]);
-    if (o.dtype == "f32") run_case<float>(c, o, k == 0);
-    else run_case<double>(c, o, k == 0);
+    if (o.dtype == "f32") one_shot_case<float>(c, o, k == 0);
+    else one_shot_case<double>(c, o, k == 0);
     std::fflush(stdout);
   }
-  std::printf("]}\n");
+  std::printf("],\"cpuSeconds\":%.6f}\n", cpu_seconds());
   return 0;
 }

@@ -1,6 +1,7 @@
 // blasprop itself: `new Network(...)` + `fitSync` for one shuffled epoch, so each repetition
 // includes the TypeScript loop, shuffling and the backend's batch gathering. Options:
-// { backend: 'native' | 'js', dtype: 'float32' | 'float64', threads?: number } (threads: native only).
+// { backend: 'native' | 'js', dtype: 'float32' | 'float64', threads?: number, adaptive?: boolean }
+// (threads and adaptive: native only; adaptive is setThreads' option, default true).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Network, backendInfo, setThreads, type DType } from '../../lib/index';
@@ -42,13 +43,16 @@ export const system: BenchSystem = {
     info.version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
     if (backend === 'native') {
       const threads = Number(options.threads ?? 1);
-      setThreads(threads);
+      setThreads(threads, { adaptive: options.adaptive !== false });
       const backendFacts = backendInfo();
       if (backendFacts.backend !== 'native') throw new Error(`native backend unavailable: ${backendFacts.loadError ?? 'unknown reason'}`);
       info.blas = backendFacts.blas;
       info.addonPath = backendFacts.addonPath;
+      // Other work may rebuild the addon between systems; the build time shows which one was measured.
+      if (backendFacts.addonPath) info.addonBuilt = fs.statSync(backendFacts.addonPath).mtime.toISOString();
       info.openblasLibrary = loadedOpenblas();
       info.threads = backendFacts.blas?.threads;
+      info.adaptiveThreads = backendFacts.blas?.adaptiveThreads;
     } else {
       info.threads = 1;
       info.notes = ['pure TypeScript backend, single-threaded'];

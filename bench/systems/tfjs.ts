@@ -5,15 +5,41 @@
 //   'trainOnBatch' — model.compile({ optimizer: sgd, loss: categoricalCrossentropy }); await model.trainOnBatch(x, y)
 // Each step gathers its batch from the data tensors with tf.gather over a shuffled index order.
 import * as path from 'node:path';
-import type * as TF from '@tensorflow/tfjs';
+import type * as Core from '@tensorflow/tfjs-core';
+import type * as Layers from '@tensorflow/tfjs-layers';
 import { CASES, CLASSES, DATA_ROWS, LEARNING_RATE, MODEL_SEED } from '../configs';
 import { makeDataset, oneHot } from '../data';
 import type { BenchSystem, Trainer } from '../protocol';
 
 type Loop = 'minimize' | 'trainOnBatch';
 
-let tf: typeof TF;
+/** The tfjs API used here: tfjs-core (tensors, ops, optimizers, backends) plus tfjs-layers (models). */
+type TF = typeof Core & Pick<typeof Layers, 'sequential' | 'layers' | 'initializers'>;
+let tf: TF;
 let quick = false;
+
+/**
+ * `@tensorflow/tfjs` only re-exports its component packages (core, layers, backend-cpu, converter,
+ * data). Loads the union package; if that fails, loads the components it re-exports (the same
+ * modules, so the same kernels) and says why.
+ */
+function loadTfjs(): { tf: TF; note?: string } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return { tf: require('@tensorflow/tfjs') as TF };
+  } catch (e) {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const core = require('@tensorflow/tfjs-core') as typeof Core;
+    require('@tensorflow/tfjs-backend-cpu');
+    const layers = require('@tensorflow/tfjs-layers') as typeof Layers;
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const reason = (e instanceof Error ? e.message : String(e)).split('\n')[0];
+    return {
+      tf: { ...core, sequential: layers.sequential, layers: layers.layers, initializers: layers.initializers },
+      note: `require('@tensorflow/tfjs') failed in this install (${reason}); loaded the packages it re-exports instead: @tensorflow/tfjs-core, -layers, -backend-cpu`,
+    };
+  }
+}
 
 /** Fisher–Yates over a seeded LCG: the per-epoch reshuffle every system pays. */
 function shuffled(order: Int32Array, rows: number, state: { seed: number }): Int32Array {
@@ -28,7 +54,7 @@ function shuffled(order: Int32Array, rows: number, state: { seed: number }): Int
   return order;
 }
 
-function buildModel(sizes: number[], softmaxOutput: boolean): TF.Sequential {
+function buildModel(sizes: number[], softmaxOutput: boolean): Layers.Sequential {
   const model = tf.sequential();
   for (let l = 1; l < sizes.length; l++) {
     const last = l === sizes.length - 1;
@@ -45,9 +71,10 @@ function buildModel(sizes: number[], softmaxOutput: boolean): TF.Sequential {
 export const system: BenchSystem = {
   async setup(options) {
     quick = options.quick === true;
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    tf = require('@tensorflow/tfjs') as typeof TF;
-    const info: Record<string, unknown> = { version: tf.version.tfjs, dtype: 'float32' };
+    const loaded = loadTfjs();
+    tf = loaded.tf;
+    const notes: string[] = loaded.note ? [loaded.note] : [];
+    const info: Record<string, unknown> = { version: tf.version_core, dtype: 'float32', notes };
     if (options.backend === 'wasm') {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
@@ -61,15 +88,15 @@ export const system: BenchSystem = {
       info.simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
       info.multithread = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
       info.threads = info.multithread ? wasm.getThreadsCount() : 1;
-      info.notes = [
+      notes.push(
         `wasm binary: ${info.simd ? (info.multithread ? 'threaded-simd' : 'simd') : 'plain'}; ` +
-          (info.multithread ? '' : 'tfjs turns wasm threads off under Node (WASM_HAS_MULTITHREAD_SUPPORT = false), so 1 thread'),
-      ];
+          (info.multithread ? '' : 'tfjs turns wasm threads off under Node (WASM_HAS_MULTITHREAD_SUPPORT = false; forcing it on fails in Node 20 with ERR_WORKER_PATH, its pthread workers are blob: URLs), so 1 thread'),
+      );
     } else {
       if (!(await tf.setBackend('cpu'))) throw new Error("tf.setBackend('cpu') failed");
       await tf.ready();
       info.threads = 1;
-      info.notes = ['pure-JavaScript kernels, single-threaded'];
+      notes.push('pure-JavaScript kernels, single-threaded');
     }
     info.backend = tf.getBackend();
     return info;
@@ -98,7 +125,7 @@ export const system: BenchSystem = {
             const idx = tf.tensor1d(order.slice(s, Math.min(rows, s + b)), 'int32');
             const xb = tf.gather(X, idx);
             const yb = tf.gather(Y, idx);
-            optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, logitsModel.apply(xb, { training: true }) as TF.Tensor) as TF.Scalar, false);
+            optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, logitsModel.apply(xb, { training: true }) as Core.Tensor) as Core.Scalar, false);
           });
         }
       },
@@ -115,11 +142,11 @@ export const system: BenchSystem = {
       },
     };
 
-    // Probe both loops (a warm-up epoch, then a timed one of at least `probeSeconds`) and keep the faster.
+    // Probe both loops (a one-step warm-up, then timed epochs growing to at least `probeSeconds`) and keep the faster.
     const probeSeconds = quick ? 0.03 : 0.15;
     const probe: Record<string, number> = {};
     for (const loop of ['minimize', 'trainOnBatch'] as const) {
-      let rows = Math.min(DATA_ROWS, 2 * b);
+      let rows = b;
       await loops[loop](rows);
       for (;;) {
         const t0 = performance.now();
