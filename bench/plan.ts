@@ -27,7 +27,7 @@ export function benchPlan(quick: boolean): BenchPlan {
   const systems: SystemSpec[] = [
     { id: 'blasprop-f32-t1', label: 'blasprop f32 1 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 1 }, cases: ALL, timing: fast },
     { id: 'blasprop-f32-t2', label: 'blasprop f32 2 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 2 }, cases: ALL, timing: fast },
-    { id: 'blasprop-f32-t2-fixed', label: 'blasprop f32 2 thr, adaptive off', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 2, adaptive: false }, cases: ALL, timing: fast },
+    { id: 'blasprop-f32-t2-adaptive', label: 'blasprop f32 2 thr, adaptive on', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 2, adaptive: true }, cases: ALL, timing: fast },
     { id: 'blasprop-f64-t2', label: 'blasprop f64 2 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float64', threads: 2 }, cases: ALL, timing: fast },
     { id: 'blasprop-js', label: 'blasprop pure-TS', module: 'blasprop', options: { backend: 'js', dtype: 'float32' }, cases: slowCases, timing: slow },
     { id: 'tfjs-cpu', label: 'tfjs cpu', module: 'tfjs', options: { backend: 'cpu', quick }, cases: slowCases, timing: slow },

@@ -67,8 +67,8 @@ export function renderMarkdown(r: BenchReport): string {
   out.push(`- **BLAS**: ${blas?.config ?? 'unknown'}; core type in use **${blas?.coreType ?? 'unknown'}**; ` +
     `environment ${Object.entries(m.env).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (firstRoof) out.push(`- **Roofline program** loads ${firstRoof.library || 'unknown library'} (core type ${firstRoof.coreType}); the addon loads ${String(primary?.info.openblasLibrary ?? 'unknown')}`);
-  out.push('- **Threads**: blasprop native float32 with `setThreads(1)` and `setThreads(2)` (adaptive threads on, the default: passes with small BLAS calls run on 1 thread), ' +
-    'float32 with `setThreads(2, { adaptive: false })`, float64 with `setThreads(2)`; pure-TS backend, tfjs (cpu, wasm) and brain.js run on 1 thread (see notes)');
+  out.push('- **Threads**: blasprop native float32 with `setThreads(1)` and `setThreads(2)` (the default: a fixed count), ' +
+    'float32 with `setThreads(2, { adaptive: true })` (passes with small BLAS calls run on 1 thread), float64 with `setThreads(2)`; pure-TS backend, tfjs (cpu, wasm) and brain.js run on 1 thread (see notes)');
   out.push(`- **Versions**: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(' · ')}`);
   const loads = r.systems.map((s) => {
     const load = r.runs[s.id]?.otherLoad;
@@ -140,8 +140,8 @@ export function renderMarkdown(r: BenchReport): string {
   out.push('');
   out.push('The roofline program runs as a separate process next to the system\'s child and its repetitions alternate with blasprop\'s ' +
     '(each blasprop epoch is followed, after 150 ms pauses, by the BLAS calls alone for as long at each thread count), so they see about the same machine load. ' +
-    'With adaptive threads (blasprop\'s default) a pass may run on 1 thread or the configured count, so the roofline is the faster of the two (in bold); ' +
-    'with adaptive threads off it is the configured count. "% of roofline" is the median over the repetitions of blasprop samples/s ÷ the faster BLAS-only samples/s right after it, with the range. ' +
+    'With adaptive threads on a pass may run on 1 thread or the configured count, so the roofline is the faster of the two (in bold); ' +
+    'with adaptive threads off (the default) it is the configured count. "% of roofline" is the median over the repetitions of blasprop samples/s ÷ the faster BLAS-only samples/s right after it, with the range. ' +
     '"Epoch loop only" uses fit\'s own timing of the epoch (`history.epochs[0].samplesPerSecond`), which leaves out what `fitSync` does once per call before the loop (input checks, label conversion).');
   out.push('');
 

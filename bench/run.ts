@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       // With adaptive threads blasprop may run a pass on 1 thread or the configured count, so the
       // roofline is the faster of the two; with a fixed count it is that count.
       const threads = Number(spec.options.threads);
-      const adaptive = spec.options.adaptive !== false;
+      const adaptive = spec.options.adaptive === true;
       spec.roofline = { binary, dtype: spec.options.dtype === 'float64' ? 'f64' : 'f32', threads: threads > 1 && adaptive ? [threads, 1] : [threads] };
     }
     log(`${spec.id} ...`);

@@ -94,7 +94,9 @@ export function backendInfo(): BackendInfo {
 export interface ThreadOptions {
   /**
    * Let passes whose largest BLAS call is small (batch × largest layer < 4M multiply-adds, e.g.
-   * batch-1 SGD) run on one thread, where splitting a call costs more than it saves. Default true.
+   * batch-1 SGD) run on one thread. That wins on a busy machine, where a second BLAS thread waits for
+   * a core (batch-1 MLP: 17k vs 6–11k samples/s on 2 cores), and loses on an idle one (17k vs 30k).
+   * Default false.
    */
   adaptive?: boolean;
 }
@@ -102,7 +104,7 @@ export interface ThreadOptions {
 /** Sets the number of BLAS threads for all native networks in this process (default: physical cores). */
 export function setThreads(n: number, options: ThreadOptions = {}): void {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`setThreads(n): n must be an integer ≥ 1, got ${String(n)}`);
-  const adaptive = options.adaptive ?? true;
+  const adaptive = options.adaptive ?? false;
   if (typeof adaptive !== 'boolean') throw new ConfigError('setThreads: options.adaptive must be a boolean');
   const native = loadNative();
   if (!('binding' in native)) throw new BackendError(`setThreads needs the native backend: ${native.error.message}`);

@@ -105,3 +105,22 @@ describe('bad network definitions', () => {
     expect(() => new Network(options as NetworkOptions)).toThrow(message);
   });
 });
+
+describe('finiteness scan of large inputs', () => {
+  it.each(['float32', 'float64'] as const)('%s: finds NaN/Infinity anywhere, including block edges and the last element, and nothing else', (dtype) => {
+    const cols = 7;
+    const rows = 3000; // 21,000 values: several 4096-value blocks of the native scan
+    const make = () => {
+      const data = dtype === 'float32' ? new Float32Array(rows * cols) : new Float64Array(rows * cols);
+      data.forEach((_, k) => (data[k] = k % 2 ? 1e-40 : -3e38)); // subnormal and huge finite values are fine
+      return data;
+    };
+    const net = new Network({ inputs: cols, layers: [{ units: 2, activation: 'softmax' }], loss: 'cross-entropy', dtype, seed: 1 });
+    expect(net.predict({ data: make(), shape: [rows, cols] }).shape).toEqual([rows, 2]);
+    for (const [k, bad] of [[0, NaN], [4095, Infinity], [4096, -Infinity], [rows * cols - 1, NaN]] as const) {
+      const data = make();
+      data[k] = bad;
+      expect(() => net.predict({ data, shape: [rows, cols] })).toThrow(new RegExp(`holds ${bad} at row ${Math.floor(k / cols)}, column ${k % cols}`));
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // blasprop itself: `new Network(...)` + `fitSync` for one shuffled epoch, so each repetition
 // includes the TypeScript loop, shuffling and the backend's batch gathering. Options:
 // { backend: 'native' | 'js', dtype: 'float32' | 'float64', threads?: number, adaptive?: boolean }
-// (threads and adaptive: native only; adaptive is setThreads' option, default true).
+// (threads and adaptive: native only; adaptive is setThreads' option, default false).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Network, backendInfo, setThreads, type DType } from '../../lib/index';
@@ -43,7 +43,7 @@ export const system: BenchSystem = {
     info.version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
     if (backend === 'native') {
       const threads = Number(options.threads ?? 1);
-      setThreads(threads, { adaptive: options.adaptive !== false });
+      setThreads(threads, { adaptive: options.adaptive === true });
       const backendFacts = backendInfo();
       if (backendFacts.backend !== 'native') throw new Error(`native backend unavailable: ${backendFacts.loadError ?? 'unknown reason'}`);
       info.blas = backendFacts.blas;

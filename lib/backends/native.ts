@@ -11,7 +11,7 @@ export interface BlasInfo {
   coreType: string;
   /** BLAS threads for large calls (setThreads; default: physical cores). */
   threads: number;
-  /** Whether passes whose BLAS calls are small run on one thread (default true). */
+  /** Whether passes whose BLAS calls are small run on one thread (setThreads' adaptive option, default false). */
   adaptiveThreads: boolean;
 }
 
@@ -20,6 +20,8 @@ export interface NativeBinding {
   NativeNetwork: new (spec: EngineSpec) => EngineNetwork;
   setThreads(n: number, adaptive?: boolean): void;
   blasInfo(): BlasInfo;
+  /** Index of the first NaN or ±Infinity, or −1. */
+  firstNonFinite(data: Float32Array | Float64Array): number;
 }
 
 type LoadResult = { binding: NativeBinding; path: string } | { error: Error };

@@ -6,10 +6,10 @@
 
 namespace blasprop {
 
-// Below this many multiply-adds in a pass's largest BLAS call, splitting the call across threads
-// costs more in start-up and synchronisation than it saves: OpenBLAS 0.3.21 threads gemv and ger from
-// ~8k elements and gemm almost always, which made batch-1 training 2× slower with 2 threads than
-// with 1 on the 2-core development machine (bench/results.md has the measurements).
+// Below this many multiply-adds in a pass's largest BLAS call, a second thread only pays off when it
+// has a core to itself: on the 2-core development machine, batch-1 training of 784-256-128-10 ran
+// 30k samples/s on 2 threads when the machine was idle but 6–11k when other processes were busy
+// (17k on 1 thread either way). setThreads(n, { adaptive: true }) applies this rule for shared machines.
 constexpr double kMinMultiplyAddsPerThreadedCall = 4.0e6;
 
 // The thread count for a pass with B rows: the configured count, or 1 for small calls.

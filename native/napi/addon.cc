@@ -1,19 +1,25 @@
-// addon.cc — the module: NativeNetwork plus the BLAS controls (threads, build information).
+// addon.cc — the module: NativeNetwork, the BLAS controls (threads, build information) and a fast
+// finiteness scan for input validation.
 #include <napi.h>
 #include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "blas_threads.h"
 #include "network_wrap.h"
 
 namespace {
 
-// setThreads(n, adaptive = true): the number of threads OpenBLAS uses for later passes in this
+// setThreads(n, adaptive = false): the number of threads OpenBLAS uses for later passes in this
 // process; adaptive lets passes with small BLAS calls run on one thread.
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "blasprop native: setThreads(n) needs a number");
   const int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) throw Napi::RangeError::New(info.Env(), "blasprop native: thread count must be ≥ 1");
-  blasprop_napi::blas_threads_configure(n, info.Length() < 2 || info[1].ToBoolean());
+  blasprop_napi::blas_threads_configure(n, info.Length() >= 2 && info[1].ToBoolean());
   return info.Env().Undefined();
 }
 
@@ -29,10 +35,43 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// Index of the first NaN or ±Infinity in data[0..n), or n. A value is not finite exactly when all
+// its exponent bits are set; blocks are cleared by one vectorizable pass over the bits.
+template <typename T, typename Bits>
+size_t first_non_finite(const T* data, size_t n, Bits exponent) {
+  static_assert(sizeof(T) == sizeof(Bits), "bit pattern type must match the value type");
+  constexpr size_t kBlock = 4096;
+  for (size_t start = 0; start < n; start += kBlock) {
+    const size_t end = std::min(n, start + kBlock);
+    Bits found = 0;
+    for (size_t k = start; k < end; ++k) {
+      Bits bits;
+      std::memcpy(&bits, data + k, sizeof bits);
+      found |= (bits & exponent) == exponent;
+    }
+    if (!found) continue;
+    for (size_t k = start; k < end; ++k)
+      if (!std::isfinite(data[k])) return k;
+  }
+  return n;
+}
+
+// firstNonFinite(array) → index of the first NaN/±Infinity in a Float32Array or Float64Array, or −1.
+Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsTypedArray()) throw Napi::TypeError::New(info.Env(), "blasprop native: firstNonFinite needs a Float32Array or Float64Array");
+  const Napi::TypedArray array = info[0].As<Napi::TypedArray>();
+  size_t n = array.ElementLength(), index;
+  if (array.TypedArrayType() == napi_float32_array) index = first_non_finite(array.As<Napi::Float32Array>().Data(), n, uint32_t(0x7f800000u));
+  else if (array.TypedArrayType() == napi_float64_array) index = first_non_finite(array.As<Napi::Float64Array>().Data(), n, uint64_t(0x7ff0000000000000ull));
+  else throw Napi::TypeError::New(info.Env(), "blasprop native: firstNonFinite needs a Float32Array or Float64Array");
+  return Napi::Number::New(info.Env(), index == n ? -1.0 : double(index));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeNetwork", NativeNetwork::Define(env));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
+  exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite, "firstNonFinite"));
   return exports;
 }
 

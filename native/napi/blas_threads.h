@@ -7,7 +7,7 @@
 namespace blasprop_napi {
 
 inline std::atomic<int> g_configured_threads{0};  // 0: OpenBLAS's own default until setThreads
-inline std::atomic<bool> g_adaptive_threads{true};
+inline std::atomic<bool> g_adaptive_threads{false};
 
 inline void blas_threads_configure(int n, bool adaptive) {
   g_configured_threads.store(n);
