@@ -7,6 +7,7 @@
 #include "dense.h"
 #include "diagnostics.h"
 #include "dropout.h"
+#include "flush_denormals.h"
 #include "network.h"
 #include "optimizers.h"
 
@@ -124,6 +125,7 @@ Targets<T> targets_from_row(Targets<T> y, size_t r, int out) {
 // gradient of the mean loss over all rows is written to net.grads as well.
 template <typename T>
 LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients) {
+  const ScopedFlushDenormals flush;
   const int L = net.L, in = net.sizes[0], out = net.sizes[L];
   network_reserve(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)));
   if (accumulate_gradients) std::memset(net.grads, 0, net.param_count * sizeof(T));
@@ -145,6 +147,7 @@ LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t row
 // Y[rows × out] = the network's output for X[rows × in].
 template <typename T>
 void network_predict(Network<T>& net, const T* X, size_t rows, T* Y) {
+  const ScopedFlushDenormals flush;
   const int L = net.L, in = net.sizes[0], out = net.sizes[L];
   network_reserve(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)));
   for (size_t r = 0; r < rows; r += kInferenceChunkRows) {

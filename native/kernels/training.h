@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include "flush_denormals.h"
 #include "passes.h"
 
 namespace blasprop {
@@ -44,6 +45,7 @@ Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* 
 
 template <typename T>
 LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const BatchPlan& plan, const OptimizerConfig& c) {
+  const ScopedFlushDenormals flush;
   network_reserve(net, static_cast<int>(std::min<size_t>(plan.count, size_t(plan.batch_size))));
   LossStats total;
   size_t step = 0;
