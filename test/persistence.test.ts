@@ -410,13 +410,30 @@ describe('saving is atomic', () => {
     expect(fs.readdirSync(target)).toEqual(['keep']);
   });
 
-  it.skipIf(process.platform === 'win32' || process.getuid?.() === 0)('a read-only directory: the existing file stays byte-identical', async () => {
+  it.skipIf(process.platform === 'win32')('a directory the process may not write to: the existing file stays byte-identical', async () => {
     const file = path.join(dir, 'model.blasprop');
     trainedNetwork('js').saveSync(file);
     const original = fs.readFileSync(file);
-    fs.chmodSync(dir, 0o555);
-    await expect(new Network({ ...BASE, backend: 'js' }).save(file)).rejects.toMatchObject({ code: 'EACCES' });
-    fs.chmodSync(dir, 0o755);
+    if (process.getuid?.() === 0) {
+      // Root may write anywhere, so the save runs as the unprivileged user 'nobody' in a child process.
+      fs.chmodSync(dir, 0o755);
+      const scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'blasprop-save-as-nobody-'));
+      fs.chmodSync(scriptDir, 0o755);
+      const script = path.join(scriptDir, 'save.ts');
+      fs.writeFileSync(script, [
+        `import { Network } from ${JSON.stringify(path.resolve('lib'))};`,
+        `const net = new Network(${JSON.stringify({ ...BASE, backend: 'js' })});`,
+        "net.save(process.argv[2]!).then(() => console.log('saved'), (e) => console.log('error', e.code));",
+      ].join('\n'));
+      const { spawnSync } = await import('node:child_process');
+      const result = spawnSync(process.execPath, ['--import', 'tsx', script, file], { uid: 65534, gid: 65534, encoding: 'utf8', cwd: process.cwd() });
+      fs.rmSync(scriptDir, { recursive: true, force: true });
+      expect(result.stdout.trim(), result.stderr).toBe('error EACCES');
+    } else {
+      fs.chmodSync(dir, 0o555);
+      await expect(new Network({ ...BASE, backend: 'js' }).save(file)).rejects.toMatchObject({ code: 'EACCES' });
+      fs.chmodSync(dir, 0o755);
+    }
     expect(fs.readFileSync(file).equals(original)).toBe(true);
     expect(listing()).toEqual(['model.blasprop']);
   });
