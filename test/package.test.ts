@@ -1,4 +1,4 @@
-// The npm package as users get it: `npm pack` of this repository, installed offline into a fresh
+// The npm package as users get it: `npm pack` of this repository, installed into a fresh
 // project, then used from CommonJS, ES modules and TypeScript; the prebuilt binary checked for
 // being self-contained; the fallbacks when no binary loads; the install hook's source build; and the
 // prebuild against the cmake-js build.
@@ -178,15 +178,16 @@ beforeAll(() => {
   const json = packed.stdout.slice(packed.stdout.indexOf('['));
   pack = (JSON.parse(json) as PackResult[])[0]!;
 
-  // Offline: blasprop's dependencies come from the npm cache that `npm ci` filled. The overrides pin
-  // them to the versions package-lock.json resolved (the cached tarballs); otherwise open ranges
-  // such as protobufjs's "@types/node": ">=13.7.0" would pick a newer version that is not cached.
+  // Prefer the npm cache that `npm ci` filled. `npm ci` caches tarballs but not the registry's
+  // package documents, which resolving a tarball's dependencies needs, so on a fresh machine those
+  // come from the registry. The overrides pin the dependencies to the versions package-lock.json
+  // resolved, so the install takes the same code the repository was tested with.
   const manifest = { name: 'consumer', version: '1.0.0', private: true, overrides: lockedRuntimeVersions() };
   fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify(manifest, null, 2));
-  const install = run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--foreground-scripts', path.join(tmp, pack.filename)], consumer);
+  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', path.join(tmp, pack.filename)], consumer);
   if (install.status !== 0) {
     throw new Error(
-      `npm install --offline of the tarball failed; its dependencies must be in the npm cache (run \`npm ci\` once with network)\n${install.stdout}\n${install.stderr}`,
+      `npm install of the tarball failed\n${install.stdout}\n${install.stderr}`,
     );
   }
   installOutput = install.stdout + install.stderr;
@@ -253,7 +254,7 @@ describe('npm package', () => {
     expect(resolved).toBe(path.join(installed, 'dist', 'cjs', 'index.js'));
   });
 
-  it('installs offline, and the install hook takes the prebuild (no source build)', () => {
+  it('installs from the tarball, and the install hook takes the prebuild (no source build)', () => {
     expect(installOutput).toContain(`blasprop: using the prebuilt binary prebuilds/${tuple}/${PREBUILD_NAME}`);
     expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
   });

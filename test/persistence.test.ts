@@ -648,7 +648,7 @@ describe('bad files are refused with a FormatError naming the file and the posit
     ['a duplicated section', (h) => { h.sections[2].name = 'optM'; }, /section 'optM' is listed twice/],
     ['an unknown section', (h) => { h.sections[0].name = 'weights'; }, /field 'sections\[0\].name' must be one of params, optM, optV, got "weights"/],
     ['a section beyond the end of the file', (h) => { h.sections[2].offset += 8; }, /truncated at byte \d+: section 'optV' occupies bytes/],
-    ['a section CRC that does not match', (h) => { h.sections[0].crc32 ^= 1; }, /section 'params' .* checksum mismatch/],
+    ['a section CRC that does not match', (h) => { h.sections[0].crc32 = (h.sections[0].crc32 ^ 1) >>> 0; }, /section 'params' .* checksum mismatch/],
     ['an empty header object', (h) => { Object.keys(h).forEach((k) => delete h[k]); }, /field 'formatVersion' is undefined/],
     ['a missing library', (h) => { delete h.library; }, /field 'library' must be an object, got undefined/],
   ])('%s', async (_name, edit, pattern) => {
