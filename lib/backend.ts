@@ -4,6 +4,7 @@ import { jsEngine } from './backends/js';
 import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
+import { autoProductEngine, type ProductEngine } from './products';
 
 let warned = false;
 let threadsSet = false;
@@ -78,15 +79,20 @@ export interface BackendInfo {
   addonPath?: string;
   /** Why the addon did not load, when it did not. */
   loadError?: string;
-  /** BLAS facts, when native. */
+  /** BLAS facts, when native, with oneDNN's version and dispatched ISA in `blas.onednn`. */
   blas?: BlasInfo;
+  /** The product engine `blas: 'auto'` picks for float32 networks here (before BLASPROP_BLAS), when native. */
+  products?: ProductEngine;
 }
 
 /** Reports which backend `auto` uses, the BLAS vendor, version, core type and thread count. */
 export function backendInfo(): BackendInfo {
   const engine = resolveEngine('auto');
   const native = loadNative();
-  if (engine.name === 'native' && 'binding' in native) return { backend: 'native', addonPath: native.path, blas: native.binding.blasInfo() };
+  if (engine.name === 'native' && 'binding' in native) {
+    const blas = native.binding.blasInfo();
+    return { backend: 'native', addonPath: native.path, blas, products: autoProductEngine('float32', blas.onednn) };
+  }
   return { backend: 'js', ...('error' in native ? { loadError: native.error.message } : {}) };
 }
 
@@ -101,7 +107,11 @@ export interface ThreadOptions {
   adaptive?: boolean;
 }
 
-/** Sets the number of BLAS threads for all native networks in this process (default: physical cores). */
+/**
+ * Sets the number of threads for all native networks in this process (default: physical cores):
+ * OpenBLAS's pool for passes on OpenBLAS, oneDNN's OpenMP team for passes on oneDNN (which keep
+ * OpenBLAS on one thread, so only one pool is busy at a time).
+ */
 export function setThreads(n: number, options: ThreadOptions = {}): void {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`setThreads(n): n must be an integer ≥ 1, got ${String(n)}`);
   const adaptive = options.adaptive ?? false;

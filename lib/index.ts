@@ -1,7 +1,8 @@
 // blasprop's public API. This file only re-exports.
 export { Network } from './network';
 export type { Evaluation, LayerWeights, StepOptions } from './network';
-export type { NetworkOptions, LayerOptions, DType, BackendChoice, Architecture, ResolvedLayer } from './architecture';
+export type { NetworkOptions, LayerOptions, DType, BackendChoice, BlasChoice, MixedPrecision, InferencePrecision, Architecture, ResolvedLayer } from './architecture';
+export type { ProductEngine } from './products';
 export type { ActivationName, LossName } from './codes';
 export type { Init, InitName, InitOptions } from './initializers';
 export type { Matrix, MatrixInput, TargetInput, LabelInput } from './input';
@@ -10,7 +11,7 @@ export type { OptimizerOptions, RegularizationOptions } from './optimizer';
 export type { ScheduleOptions } from './schedule';
 export { backendInfo, setThreads, physicalCores } from './backend';
 export type { BackendInfo, ThreadOptions } from './backend';
-export type { BlasInfo } from './backends/native';
+export type { BlasInfo, OnednnInfo } from './backends/native';
 export type { LoadOptions } from './persistence';
 export {
   BlaspropError, ShapeError, DTypeError, NonFiniteError, LabelError, ConfigError, BackendError, BusyError, FormatError,

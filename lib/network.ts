@@ -3,6 +3,7 @@
 // network unchanged when a call is rejected.
 import { layerSizes, parameterLayout, resolveArchitecture, type Architecture, type DType, type NetworkOptions, type ParameterLayout } from './architecture';
 import { resolveEngine } from './backend';
+import { resolveProductEngine, type ProductEngine } from './products';
 import { ACTIVATION_CODES, LOSS_CODES } from './codes';
 import type { Engine, EngineNetwork, EngineSpec, FloatArray, TrainCall } from './engine';
 import { BusyError, ConfigError, DTypeError, NonFiniteError, ShapeError } from './errors';
@@ -66,6 +67,7 @@ export class Network {
   /** The options the network was built from (with the seed filled in). */
   readonly options: NetworkOptions;
   private readonly engine: Engine;
+  private readonly productEngine: ProductEngine;
   private readonly handle: EngineNetwork;
   private readonly params: FloatArray;
   private readonly grads: FloatArray;
@@ -88,6 +90,7 @@ export class Network {
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
     this.options = { ...options, seed: this.seed };
     this.engine = resolveEngine(options.backend ?? 'auto');
+    this.productEngine = resolveProductEngine(options.blas ?? 'auto', this.architecture, this.engine);
     this.layout = parameterLayout(this.architecture);
     const make = (n: number): FloatArray => (this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
     this.params = make(this.layout.count);
@@ -108,6 +111,10 @@ export class Network {
   /** The backend running this network. */
   get backend(): 'native' | 'js' {
     return this.engine.name;
+  }
+  /** The library running the matrix products (`openblas` also on the TypeScript backend, which has its own). */
+  get blas(): ProductEngine {
+    return this.productEngine;
   }
   /** Number of input features. */
   get inputs(): number {
@@ -140,6 +147,9 @@ export class Network {
       optM: this.optM,
       optV: this.optV,
       rng: this.dropoutRng,
+      blas: this.productEngine,
+      mixedPrecision: a.mixedPrecision === 'bfloat16',
+      inferenceMixedPrecision: a.mixedPrecision === 'bfloat16' && a.inferencePrecision === 'bfloat16',
     };
   }
 
@@ -425,7 +435,9 @@ export class Network {
    * state and random generator states, on the backend chosen by `options.backend`.
    *
    * @param path - The model file.
-   * @param options - `backend`: `auto` (default), `native` or `js`, whichever backend saved the file.
+   * @param options - `backend`: `auto` (default), `native` or `js`, whichever backend saved the file;
+   *   `blas`: the product engine (default `auto`). A model saved with `mixedPrecision: 'bfloat16'` loads
+   *   with that setting where the CPU and backend can run it, and in float32 with a warning elsewhere.
    * @throws FormatError naming the file and byte position when the file is not a valid model
    *   (foreign, truncated, corrupted, or of a newer format version); ConfigError for bad options;
    *   BackendError when `backend: 'native'` cannot load; the system error when the file cannot be read.

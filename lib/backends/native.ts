@@ -4,6 +4,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
 
+/** The oneDNN engine in the addon. */
+export interface OnednnInfo {
+  /** oneDNN's version, e.g. `2.6.3`. */
+  version: string;
+  /** The ISA oneDNN dispatches to on this CPU, e.g. `avx512_core_amx`. */
+  isa: string;
+  /** Whether oneDNN has bfloat16 kernels here (avx512_core_bf16 or avx512_core_amx). */
+  bf16: boolean;
+  /** Whether oneDNN runs on AVX-512 here (avx512_core or better). */
+  avx512: boolean;
+}
+
 /** Build and runtime facts of the BLAS inside the native addon. */
 export interface BlasInfo {
   vendor: string;
@@ -13,6 +25,8 @@ export interface BlasInfo {
   threads: number;
   /** Whether passes whose BLAS calls are small run on one thread (setThreads' adaptive option, default false). */
   adaptiveThreads: boolean;
+  /** The oneDNN engine, or null when the addon was built without oneDNN. */
+  onednn: OnednnInfo | null;
 }
 
 /** The addon's exports (native/napi/addon.cc). */

@@ -17,7 +17,8 @@ import {
 export function encodeNetwork(net: Network): Buffer {
   const state = net.state();
   const dtype = net.dtype;
-  const { backend: _backend, ...options } = state.options;
+  // The backend and product engine are the loading machine's choice; mixedPrecision is the model's and stays.
+  const { backend: _backend, blas: _blas, ...options } = state.options;
   const arrays: Record<SectionName, FloatArray> = { params: state.params, optM: state.optM, optV: state.optV };
 
   const sections: SectionEntry[] = [];

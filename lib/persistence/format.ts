@@ -77,7 +77,7 @@ export interface ModelHeader {
   formatVersion: number;
   library: { name: string; version: string };
   createdAt: string;
-  architecture: Omit<NetworkOptions, 'backend'>;
+  architecture: Omit<NetworkOptions, 'backend' | 'blas'>;
   dtype: 'float32' | 'float64';
   parameterCount: number;
   layout: { weightOffsets: number[]; biasOffsets: number[]; count: number };
