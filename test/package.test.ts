@@ -223,7 +223,7 @@ describe('npm package', () => {
     for (const required of [
       'package.json', 'README.md', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
       `prebuilds/${tuple}/${PREBUILD_NAME}`, 'binding.gyp', 'CMakeLists.txt', 'scripts/install.js', 'scripts/find-openblas.js',
-      'native/napi/addon.cc', 'native/napi/network_wrap.cc', 'native/kernels/blas.h',
+      'native/napi/addon.cc', 'native/napi/network_wrap.cc', 'native/kernels/blas.h', 'native/products/products.h',
     ]) {
       expect(paths, `the package must contain ${required}`).toContain(required);
     }
