@@ -91,6 +91,7 @@ interface XorReport {
 }
 interface FallbackReport {
   backend?: string;
+  blas?: string;
   loss?: number;
   info?: XorReport['info'];
   error?: { name: string; message: string; isBackendError: boolean; isBlaspropError: boolean };
@@ -347,6 +348,16 @@ describe('npm package', () => {
     expect(js.warnings).toEqual([]);
     const native = parse<FallbackReport>(node('fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'native' }), 'BLASPROP_BACKEND=native');
     expect(native.backend).toBe('native');
+  });
+
+  it("the prebuild carries no oneDNN: 'auto' runs OpenBLAS, blas: 'onednn' is a BackendError naming libdnnl-dev", () => {
+    const auto = parse<FallbackReport>(node('fallback.cjs', ['native']), 'fallback.cjs native');
+    expect(auto.backend).toBe('native');
+    expect(auto.blas).toBe('openblas');
+    expect(auto.loss).toBeLessThan(0.01);
+    const onednn = parse<FallbackReport>(node('fallback.cjs', ['native', 'onednn']), 'fallback.cjs native onednn');
+    expect(onednn.error?.name).toBe('BackendError');
+    expect(onednn.error?.message).toMatch(/^blas 'onednn' needs oneDNN: this blasprop build has no oneDNN; install it \(Debian\/Ubuntu: apt-get install libdnnl-dev\)/);
   });
 
   it(
