@@ -122,7 +122,7 @@ export function buildRoofline(): string {
   // oneDNN where its headers are installed (Debian/Ubuntu: libdnnl-dev), as binding.gyp decides.
   const onednn = ['/usr/include', '/usr/local/include'].some((d) => fs.existsSync(path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')));
   const onednnFlags = onednn ? ['-DBLASPROP_HAVE_ONEDNN=1', '-fopenmp', '-ldnnl'] : ['-DBLASPROP_HAVE_ONEDNN=0'];
-  const args = ['-O2', '-std=c++17', SOURCE, ...cflags, ...libs, ...onednnFlags, ...rpaths, '-o', BINARY];
+  const args = ['-O3', '-std=c++17', SOURCE, ...cflags, ...libs, ...onednnFlags, ...rpaths, '-o', BINARY];
   const result = spawnSync(process.env.CXX ?? 'g++', args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`compiling the roofline failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
   return BINARY;

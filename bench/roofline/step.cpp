@@ -10,7 +10,7 @@
 // --engine onednn and --engine bf16 time the addon's oneDNN matmul primitives (bf16: with the
 // rounding of a^(l-1), W^l and δ^l into bf16 workspaces, which the addon does per step too).
 //
-// Built by bench/roofline.ts:  g++ -O2 -std=c++17 step.cpp $(pkg-config --cflags --libs openblas)
+// Built by bench/roofline.ts:  g++ -O3 -std=c++17 step.cpp (-O3 as the addon: the bf16 rounding loops vectorize) $(pkg-config --cflags --libs openblas)
 //   [-DBLASPROP_HAVE_ONEDNN=1 -fopenmp -ldnnl where oneDNN is installed]
 //
 // One-shot mode, for a look by hand: times each case and prints one JSON object.
