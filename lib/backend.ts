@@ -5,6 +5,7 @@ import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
 import { autoProductEngine, type ProductEngine } from './products';
+import { environmentChoice } from './options';
 
 let warned = false;
 let threadsSet = false;
@@ -16,14 +17,6 @@ const NATIVE_FIXES =
   '(Debian/Ubuntu: apt-get install libopenblas-dev; Fedora: dnf install openblas-devel; macOS: brew install openblas) ' +
   "and a C++ compiler, then run 'npm rebuild blasprop'.";
 
-function environmentChoice(): BackendChoice | undefined {
-  const value = process.env.BLASPROP_BACKEND;
-  if (value === undefined || value === '') return undefined;
-  if (value !== 'auto' && value !== 'native' && value !== 'js') {
-    throw new ConfigError(`BLASPROP_BACKEND must be 'auto', 'native' or 'js', got '${value}'`);
-  }
-  return value;
-}
 
 /** Sets the default BLAS thread count once, before the first native network: one per physical core. */
 function applyDefaultThreads(setThreads: (n: number) => void): void {
@@ -54,7 +47,7 @@ export function physicalCores(): number {
 
 /** Resolves a backend choice (after the BLASPROP_BACKEND override for 'auto') to an engine. */
 export function resolveEngine(choice: BackendChoice): Engine {
-  const effective = choice === 'auto' ? (environmentChoice() ?? 'auto') : choice;
+  const effective = choice === 'auto' ? (environmentChoice('BLASPROP_BACKEND', ['auto', 'native', 'js'] as const) ?? 'auto') : choice;
   if (effective === 'js') return jsEngine;
   const native = loadNative();
   if ('binding' in native) {

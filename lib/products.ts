@@ -15,6 +15,7 @@ import type { Architecture, BlasChoice } from './architecture';
 import { loadNative, type OnednnInfo } from './backends/native';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
+import { environmentChoice } from './options';
 
 /** The library that runs a network's products. */
 export type ProductEngine = 'openblas' | 'onednn';
@@ -22,16 +23,6 @@ export type ProductEngine = 'openblas' | 'onednn';
 /** What to install for the oneDNN engine, for error texts. */
 const ONEDNN_FIX =
   "this blasprop build has no oneDNN; install it (Debian/Ubuntu: apt-get install libdnnl-dev) and rebuild with 'npm rebuild blasprop'";
-
-/** BLASPROP_BLAS, which overrides `blas: 'auto'`. */
-function environmentBlas(): BlasChoice | undefined {
-  const value = process.env.BLASPROP_BLAS;
-  if (value === undefined || value === '') return undefined;
-  if (value !== 'auto' && value !== 'openblas' && value !== 'onednn') {
-    throw new ConfigError(`BLASPROP_BLAS must be 'auto', 'openblas' or 'onednn', got '${value}'`);
-  }
-  return value;
-}
 
 /** oneDNN's facts in the loaded addon, or null (TypeScript backend, or a build without oneDNN). */
 export function onednnInfo(): OnednnInfo | null {
@@ -50,7 +41,8 @@ export function autoProductEngine(dtype: Architecture['dtype'], onednn: OnednnIn
  * bfloat16) and BackendError when the machine or build cannot run it.
  */
 export function resolveProductEngine(choice: BlasChoice, arch: Architecture, engine: Engine): ProductEngine {
-  const effective = choice === 'auto' ? (environmentBlas() ?? 'auto') : choice;
+  // BLASPROP_BLAS overrides 'auto' only.
+  const effective = choice === 'auto' ? (environmentChoice<BlasChoice>('BLASPROP_BLAS', ['auto', 'openblas', 'onednn']) ?? 'auto') : choice;
   const bf16 = arch.mixedPrecision === 'bfloat16';
   if (engine.name === 'js') {
     if (bf16) throw new BackendError("mixedPrecision 'bfloat16' needs the native backend with oneDNN; the TypeScript backend computes in float32/float64 only");
