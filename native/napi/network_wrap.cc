@@ -249,17 +249,17 @@ void NativeNetwork::construct(const Napi::Object& spec) {
   bf16_inference_ = bf16_training_ && spec.Get("inferenceMixedPrecision").ToBoolean();
 }
 
-NativeNetwork::ThreadsApply NativeNetwork::prepare_products(Napi::Env env, std::initializer_list<size_t> rows, bool training) {
+ProductEngine NativeNetwork::prepare_products(Napi::Env env, std::initializer_list<size_t> rows, bool training) {
   Products& p = is_double_ ? net64_.products : net32_.products;
   p.bf16 = training ? bf16_training_ : bf16_inference_;
-  if (p.engine == ProductEngine::OpenBLAS) return blas_threads_apply;
+  if (p.engine == ProductEngine::OpenBLAS) return p.engine;
   try {
     for (size_t B : rows)
       if (B > 0) products_prepare(p, static_cast<int>(B));
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("blasprop native: oneDNN cannot create this network's products: ") + e.what());
   }
-  return onednn_threads_apply;
+  return p.engine;
 }
 
 void NativeNetwork::acquire(Napi::Env env) {
@@ -278,10 +278,10 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
   BusyGuard guard{this};
   const TrainCall<T> call = parse_train_call(net, args);
   const size_t first = std::min<size_t>(call.plan.count, call.plan.batch_size);
-  const ThreadsApply apply = prepare_products(env, {first, call.plan.count > first ? call.plan.count % first : 0}, true);
+  const ProductEngine engine = prepare_products(env, {first, call.plan.count > first ? call.plan.count % first : 0}, true);
   const int threads = network_blas_threads(net, static_cast<int>(first), g_configured_threads.load());
-  auto pass = [&net, call, threads, apply] {
-    apply(threads);
+  auto pass = [&net, call, threads, engine] {
+    const PassThreads pools(engine, threads);
     return network_train_batches(net, call.data, call.plan, call.optimizer);
   };
   if (async) return queue_pass(env, args, pass, guard);
@@ -309,10 +309,10 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) 
   if (data.rows < 1) throw Napi::RangeError::New(env, "blasprop native: 'rows' must be ≥ 1");
   check_label_range(net, data, nullptr, data.rows, env);
   const bool gradients = args.Get("gradients").ToBoolean();
-  const ThreadsApply apply = prepare_products(env, {std::min<size_t>(data.rows, kInferenceChunkRows), data.rows > kInferenceChunkRows ? data.rows % kInferenceChunkRows : 0}, false);
+  const ProductEngine engine = prepare_products(env, {std::min<size_t>(data.rows, kInferenceChunkRows), data.rows > kInferenceChunkRows ? data.rows % kInferenceChunkRows : 0}, false);
   const int threads = network_blas_threads(net, static_cast<int>(std::min<size_t>(data.rows, kInferenceChunkRows)), g_configured_threads.load());
-  auto pass = [&net, data, gradients, threads, apply] {
-    apply(threads);
+  auto pass = [&net, data, gradients, threads, engine] {
+    const PassThreads pools(engine, threads);
     return network_evaluate(net, data.X, data.y, data.rows, gradients);
   };
   if (async) return queue_pass(env, args, pass, guard);
@@ -332,8 +332,8 @@ Napi::Value NativeNetwork::predict(const Napi::CallbackInfo& info) {
   const T* X = get_array<T>(args, "X", rows * net.sizes[0]);
   T* out = get_array<T>(args, "out", rows * net.sizes[net.L]);
   if (rows == 0) return env.Undefined();
-  const ThreadsApply apply = prepare_products(env, {std::min<size_t>(rows, kInferenceChunkRows), rows > kInferenceChunkRows ? rows % kInferenceChunkRows : 0}, false);
-  apply(network_blas_threads(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)), g_configured_threads.load()));
+  const ProductEngine engine = prepare_products(env, {std::min<size_t>(rows, kInferenceChunkRows), rows > kInferenceChunkRows ? rows % kInferenceChunkRows : 0}, false);
+  const PassThreads pools(engine, network_blas_threads(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)), g_configured_threads.load()));
   network_predict(net, X, rows, out);
   return env.Undefined();
 }

@@ -26,9 +26,8 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   Napi::Value queue_pass(Napi::Env env, const Napi::Object& args, std::function<blasprop::LossStats()> pass, BusyGuard& guard);
   template <typename T> Napi::Value predict(const Napi::CallbackInfo& info);
   // Readies the product engine for passes over these row counts (training or inference precision)
-  // and returns the function that sets the thread pools for such a pass.
-  using ThreadsApply = void (*)(int);
-  ThreadsApply prepare_products(Napi::Env env, std::initializer_list<size_t> rows, bool training);
+  // and returns the engine, whose pools the pass then sets (onednn_threads.h).
+  blasprop::ProductEngine prepare_products(Napi::Env env, std::initializer_list<size_t> rows, bool training);
 
   Napi::Value TrainBatches(const Napi::CallbackInfo& info);
   Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info);
