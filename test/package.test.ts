@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures', 'package');
@@ -214,6 +214,11 @@ function withoutAddon<T>(fn: () => T): T {
 }
 
 describe('npm package', () => {
+  // These tests block the event loop with synchronous child processes (npm, builds). vitest's worker
+  // RPC gives up after 60 s without reading a reply ("Timeout calling onTaskUpdate"), which a slow,
+  // busy machine reaches over the whole file; letting the loop turn after each test reads the replies.
+  afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
   it('npm pack ships dist/, the prebuild and the source-build inputs, and no development files', () => {
     const paths = pack.files.map((f) => f.path);
     const prebuild = pack.files.find((f) => f.path === `prebuilds/${tuple}/${PREBUILD_NAME}`);
