@@ -115,6 +115,20 @@ TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
   return call;
 }
 
+// Runs a pass on the calling thread; a C++ exception becomes a JavaScript error instead of a crash.
+template <typename Pass>
+auto run_here(Napi::Env env, Pass&& pass) -> decltype(pass()) {
+  try {
+    return pass();
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "blasprop native: out of memory for the workspace");
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("blasprop native: ") + e.what());
+  }
+}
+
 Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("lossSum", s.loss_sum);
@@ -138,6 +152,8 @@ class PassWorker : public Napi::AsyncWorker {
       stats_ = pass_();
     } catch (const std::bad_alloc&) {
       SetError("blasprop native: out of memory for the workspace");
+    } catch (const std::exception& e) {  // a product engine's failure (dnnl::error), never expected once prepared
+      SetError(std::string("blasprop native: ") + e.what());
     }
   }
   void OnOK() override {
@@ -285,7 +301,7 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
     return network_train_batches(net, call.data, call.plan, call.optimizer);
   };
   if (async) return queue_pass(env, args, pass, guard);
-  return stats_to_js(env, pass());
+  return stats_to_js(env, run_here(env, pass));
 }
 
 Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, std::function<LossStats()> pass, BusyGuard& guard) {
@@ -316,7 +332,7 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) 
     return network_evaluate(net, data.X, data.y, data.rows, gradients);
   };
   if (async) return queue_pass(env, args, pass, guard);
-  return stats_to_js(env, pass());
+  return stats_to_js(env, run_here(env, pass));
 }
 
 // predict({ X, rows, out }): out[rows × outputs] = the network's output.
@@ -334,7 +350,7 @@ Napi::Value NativeNetwork::predict(const Napi::CallbackInfo& info) {
   if (rows == 0) return env.Undefined();
   const ProductEngine engine = prepare_products(env, {std::min<size_t>(rows, kInferenceChunkRows), rows > kInferenceChunkRows ? rows % kInferenceChunkRows : 0}, false);
   const PassThreads pools(engine, network_blas_threads(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)), g_configured_threads.load()));
-  network_predict(net, X, rows, out);
+  run_here(env, [&] { network_predict(net, X, rows, out); });
   return env.Undefined();
 }
 
