@@ -1,5 +1,5 @@
 // Choosing the backend: native when the addon loads, else the TypeScript backend with one warning.
-import type { BackendChoice } from './architecture';
+import { BACKEND_CHOICES, type BackendChoice } from './architecture';
 import { jsEngine } from './backends/js';
 import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
 import type { Engine } from './engine';
@@ -18,10 +18,10 @@ const NATIVE_FIXES =
 function environmentChoice(): BackendChoice | undefined {
   const value = process.env.BLASPROP_BACKEND;
   if (value === undefined || value === '') return undefined;
-  if (value !== 'auto' && value !== 'native' && value !== 'js') {
-    throw new ConfigError(`BLASPROP_BACKEND must be 'auto', 'native' or 'js', got '${value}'`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) {
+    throw new ConfigError(`BLASPROP_BACKEND must be one of ${BACKEND_CHOICES.map((c) => `'${c}'`).join(', ')}, got '${value}'`);
   }
-  return value;
+  return value as BackendChoice;
 }
 
 /** Sets the default BLAS thread count once, before the first native network: one per physical core. */

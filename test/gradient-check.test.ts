@@ -2,20 +2,28 @@
 // for every allowed activation × loss pairing, depths 1–4 and batch sizes 1, 3 and 16.
 import { describe, expect, it } from 'vitest';
 import { Network, type ActivationName, type LossName, type NetworkOptions } from '../lib';
+import { resolveArchitecture } from '../lib/architecture';
+import { ACTIVATIONS, LOSSES } from '../lib/codes';
 import { BACKENDS } from './helpers/backends';
 import { lcg, randomRows } from './helpers/reference';
 
-const HIDDEN: ActivationName[] = ['identity', 'sigmoid', 'tanh', 'relu', 'leaky-relu'];
-/** Every allowed output activation and loss pairing (labels for cross-entropy checked separately). */
-const OUTPUTS: { activation: ActivationName; loss: LossName }[] = [
-  { activation: 'identity', loss: 'mse' },
-  { activation: 'sigmoid', loss: 'mse' },
-  { activation: 'tanh', loss: 'mse' },
-  { activation: 'relu', loss: 'mse' },
-  { activation: 'leaky-relu', loss: 'mse' },
-  { activation: 'softmax', loss: 'cross-entropy' },
-  { activation: 'sigmoid', loss: 'binary-cross-entropy' },
-];
+/** Every activation a hidden layer may have (softmax is output-only), from lib/codes.ts. */
+const HIDDEN = ACTIVATIONS.filter((a) => a !== 'softmax');
+/**
+ * Every allowed output activation and loss pairing, found by asking the architecture rules
+ * (labels for cross-entropy checked separately): a new activation or loss is checked without
+ * editing this file.
+ */
+const OUTPUTS: { activation: ActivationName; loss: LossName }[] = ACTIVATIONS.flatMap((activation) =>
+  LOSSES.filter((loss) => {
+    try {
+      resolveArchitecture({ inputs: 2, layers: [{ units: 2, activation }], loss });
+      return true;
+    } catch {
+      return false;
+    }
+  }).map((loss) => ({ activation, loss })),
+);
 /** Step of the five-point stencil f' ≈ (8(f(h) − f(−h)) − (f(2h) − f(−2h))) / 12h: O(h⁴) truncation, so h can be large enough to keep round-off small. */
 const H = 2e-5;
 

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
+import type { FloatArray } from '../dtype';
 
 /** Build and runtime facts of the BLAS inside the native addon. */
 export interface BlasInfo {
@@ -21,7 +22,7 @@ export interface NativeBinding {
   setThreads(n: number, adaptive?: boolean): void;
   blasInfo(): BlasInfo;
   /** Index of the first NaN or ±Infinity, or −1. */
-  firstNonFinite(data: Float32Array | Float64Array): number;
+  firstNonFinite(data: FloatArray): number;
 }
 
 type LoadResult = { binding: NativeBinding; path: string } | { error: Error };

@@ -11,6 +11,8 @@ import { CsvRecordSplitter } from './csv-record-splitter';
 import { parseDecimal } from './decimal';
 import { GrowableArray } from './growable-array';
 import type { Matrix, MatrixData } from './matrix';
+import type { DType } from '../dtype';
+import { checkKnownKeys } from '../options';
 
 /** Options of {@link loadCsv} and {@link parseCsvString}. */
 export interface CsvOptions {
@@ -23,7 +25,7 @@ export interface CsvOptions {
    */
   features?: string[];
   /** Element type of `x` (default `'float32'`). */
-  dtype?: 'float32' | 'float64';
+  dtype?: DType;
   /** One-character field separator (default `','`); not `"`, CR or LF. */
   delimiter?: string;
   /**
@@ -93,7 +95,7 @@ const FLOAT32_MAX = 3.4028234663852886e38;
 interface ResolvedCsvOptions {
   label: string;
   features: string[] | undefined;
-  dtype: 'float32' | 'float64';
+  dtype: DType;
   delimiter: string;
   labelType: 'class' | 'number';
   classes: string[] | undefined;
@@ -103,11 +105,7 @@ function resolveOptions(options: CsvOptions, caller: string): ResolvedCsvOptions
   if (options === null || typeof options !== 'object') {
     throw new ConfigError(`${caller}: options must be an object with at least { label }`);
   }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(key)) {
-      throw new ConfigError(`${caller}: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(', ')})`);
-    }
-  }
+  checkKnownKeys(options, KNOWN_OPTIONS, `${caller} options`);
   const { label, features, classes } = options;
   const dtype = options.dtype ?? 'float32';
   const delimiter = options.delimiter ?? ',';
@@ -328,7 +326,7 @@ class CsvTableBuilder {
     columnName: string,
     text: string,
     value: number,
-    dtype: 'float32' | 'float64',
+    dtype: DType,
   ): FormatError {
     const hint = dtype === 'float32' && Math.abs(value) !== Infinity ? " (use dtype: 'float64')" : '';
     const what = Number.isNaN(value)

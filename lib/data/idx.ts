@@ -16,6 +16,7 @@ import { gunzip, gunzipSync } from 'node:zlib';
 
 import { ConfigError, DTypeError, FormatError, ShapeError } from '../errors';
 import type { Matrix } from './matrix';
+import { checkKnownKeys } from '../options';
 
 const gunzipAsync = promisify(gunzip);
 
@@ -244,9 +245,7 @@ export async function loadIdxImages(
   labelsPath: string,
   options: IdxImagesOptions = {},
 ): Promise<IdxImageSet> {
-  for (const key of Object.keys(options)) {
-    if (key !== 'scale') throw new ConfigError(`loadIdxImages: unknown option "${key}" (known: scale)`);
-  }
+  checkKnownKeys(options, ['scale'], 'loadIdxImages options');
   const scale = options.scale ?? true;
   if (typeof scale !== 'boolean') throw new ConfigError(`loadIdxImages: scale must be a boolean, got ${typeof scale}`);
 
