@@ -4,7 +4,8 @@ import type { MatrixInput, TargetInput } from './input';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions, type ResolvedOptimizer } from './optimizer';
 import { ConfigError } from './errors';
 import { checkInteger, checkKnownKeys, checkNumber, describe } from './options';
-import { resolveSchedule, type ScheduleOptions } from './schedule';
+import { resolvePlateau, type ReduceOnPlateauOptions, type ResolvedPlateau } from './plateau';
+import { resolveSchedule, type Schedule, type ScheduleOptions } from './schedule';
 
 /** What an epoch reports. Metrics are means over the epoch's examples (training loss as the weights moved). */
 export interface EpochLogs {
@@ -53,8 +54,10 @@ export interface FitOptions extends RegularizationOptions {
   shuffle?: boolean;
   /** Default `sgd`. */
   optimizer?: OptimizerOptions;
-  /** Learning-rate schedule over epochs. Default constant. */
+  /** Learning-rate schedule over epochs, with optional warmup. Default constant. */
   schedule?: ScheduleOptions;
+  /** Multiply the learning rate by `factor` when the monitored metric stops improving (Keras's ReduceLROnPlateau). */
+  reduceOnPlateau?: ReduceOnPlateauOptions;
   /** Validation set evaluated after each epoch. */
   validationData?: [MatrixInput, TargetInput];
   /** Fraction of rows, taken from the end before shuffling, held out for validation. */
@@ -81,8 +84,8 @@ export interface ResolvedFitOptions {
   batchSize: number;
   optimizer: ResolvedOptimizer;
   baseLearningRate: number;
-  /** The learning rate of an epoch. */
-  schedule: (base: number, epoch: number) => number;
+  schedule: Schedule;
+  reduceOnPlateau: ResolvedPlateau | null;
   shuffle: boolean;
   diagnostics: boolean;
   callbacks: FitCallbacks;
@@ -94,7 +97,7 @@ export interface ResolvedFitOptions {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'learningRate', 'shuffle', 'optimizer', 'schedule', 'validationData', 'validationSplit',
-  'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm',
+  'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm', 'reduceOnPlateau',
 ] as const;
 const CALLBACK_KEYS = ['onEpochEnd', 'onBatchEnd'] as const;
 
@@ -152,6 +155,7 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     optimizer,
     baseLearningRate: checkLearningRate(options.learningRate ?? optimizer.defaultLearningRate),
     schedule: resolveSchedule(options.schedule, Math.max(epochs, 1)),
+    reduceOnPlateau: resolvePlateau(options.reduceOnPlateau),
     shuffle,
     diagnostics,
     callbacks: resolveCallbacks(options.callbacks),
