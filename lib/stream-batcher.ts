@@ -15,7 +15,7 @@ export interface Chunk {
 }
 
 /** Bytes of rows one chunk buffer may hold: the chunk of steps handed to the backend at once. */
-const CHUNK_BUFFER_BYTES = 16 * 1024 * 1024;
+const CHUNK_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** Row storage: features and either dense targets or labels, growable. */
 class Rows {
