@@ -27,6 +27,10 @@ export const LOSS_CODES: Readonly<Record<LossName, number>> = {
 /** Every loss name, in code order. */
 export const LOSSES = Object.keys(LOSS_CODES) as LossName[];
 
+/** The valid numeric codes, for backends checking what they are handed. */
+export const ACTIVATION_CODE_VALUES: readonly number[] = Object.values(ACTIVATION_CODES);
+export const LOSS_CODE_VALUES: readonly number[] = Object.values(LOSS_CODES);
+
 export const OPTIMIZER_CODES = { sgd: 0, adam: 1 } as const;
 
 /** Doubles per layer in a diagnostics record (native/kernels/diagnostics.h). */
