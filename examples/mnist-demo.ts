@@ -18,7 +18,8 @@ import { Command, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { Network, backendInfo, loadIdxImages, type FitOptions, type History, type MixedPrecision, type NetworkOptions } from '../lib';
+import { Network, backendInfo, loadIdxImages, type BackendChoice, type FitOptions, type History, type MixedPrecision, type NetworkOptions } from '../lib';
+import { BACKEND_CHOICES } from '../lib/architecture';
 import { positiveInteger, seed as seedArgument } from '../lib/cli/arguments';
 import { errorMessage } from '../lib/cli/cli-error';
 import { integer, metric, percent, seconds } from '../lib/cli/format';
@@ -77,6 +78,7 @@ interface DemoArgs {
   epochs?: number;
   seed: number;
   mixedPrecision: MixedPrecision;
+  backend: BackendChoice;
 }
 
 async function run(args: DemoArgs): Promise<void> {
@@ -91,7 +93,7 @@ async function run(args: DemoArgs): Promise<void> {
   const trainRows = train.x.shape[0];
   const testRows = test.x.shape[0];
 
-  const net = new Network({ ...config.network, inputs: train.x.shape[1], seed: args.seed, ...(args.mixedPrecision === 'bfloat16' ? { mixedPrecision: 'bfloat16' } : {}) });
+  const net = new Network({ ...config.network, inputs: train.x.shape[1], seed: args.seed, backend: args.backend, ...(args.mixedPrecision === 'bfloat16' ? { mixedPrecision: 'bfloat16' } : {}) });
   const info = backendInfo();
   const fit = config.fit;
   const schedule = fit.schedule === undefined || typeof fit.schedule === 'string' ? 'constant' : fit.schedule.type;
@@ -101,7 +103,7 @@ async function run(args: DemoArgs): Promise<void> {
   console.log(`${integer(trainRows)} training and ${integer(testRows)} test images loaded in ${seconds(loadSeconds)}; ${net.backend} backend${info.blas ? ` (${products}, ${info.blas.threads} threads)` : ''}`);
 
   const lrAt = resolveSchedule(fit.schedule, fit.epochs);
-  const progress = new TrainingProgress({ mode: 'human', epochs: fit.epochs, trainRows, heldOutName: 'test', learningRate: (e) => lrAt(fit.learningRate, e) });
+  const progress = new TrainingProgress({ mode: 'human', epochs: fit.epochs, trainRows, heldOutName: 'test', learningRate: (e) => lrAt.rate(fit.learningRate, e, Infinity) });
   t = performance.now();
   let history: History;
   try {
@@ -187,6 +189,8 @@ const program = new Command('mnist-demo')
   .option('--out <dir>', 'output directory', 'demo-output')
   .option('--epochs <n>', 'override the number of epochs', positiveInteger)
   .addOption(new Option('--seed <n>', 'seed of weights, shuffling and dropout').argParser(seedArgument).default(1))
+  // The demo shows the native engine: it never falls back to the TypeScript backend unasked.
+  .addOption(new Option('--backend <name>', 'backend to train on').choices(BACKEND_CHOICES).default('native'))
   .addOption(new Option('--mixed-precision <type>', 'products with bf16 inputs and float32 accumulation (oneDNN)').choices(['none', 'bfloat16']).default('none'))
   .allowExcessArguments(false)
   .action((args: DemoArgs) => run(args));

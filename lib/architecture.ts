@@ -1,23 +1,31 @@
 // The network definition users write (NetworkOptions), validated and resolved into the
 // Architecture the backends, persistence and ONNX export share.
-import { ACTIVATION_CODES, LOSS_CODES, type ActivationName, type LossName } from './codes';
+import { ACTIVATIONS, LOSSES, type ActivationName, type LossName } from './codes';
+import { DTYPES, type DType } from './dtype';
 import { ConfigError } from './errors';
 import { resolveInit, type Init, type InitRule } from './initializers';
 import { checkChoice, checkInteger, checkKnownKeys, checkNumber } from './options';
 
-/** Element type of weights, activations and data. */
-export type DType = 'float32' | 'float64';
+export type { DType };
+/** Every backend choice. */
+export const BACKEND_CHOICES = ['auto', 'native', 'js'] as const;
 /** Which backend runs the math: `auto` prefers native and falls back to TypeScript with a warning. */
-export type BackendChoice = 'auto' | 'native' | 'js';
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** Every choice of the library behind the native matrix products. */
+export const BLAS_CHOICES = ['auto', 'openblas', 'onednn'] as const;
 /**
  * Which library runs the native backend's matrix products: `auto` picks the faster for the dtype
  * and CPU (see lib/products.ts for the rule and the measurements behind it).
  */
-export type BlasChoice = 'auto' | 'openblas' | 'onednn';
+export type BlasChoice = (typeof BLAS_CHOICES)[number];
+/** Every mixed-precision setting. */
+export const MIXED_PRECISIONS = ['none', 'bfloat16'] as const;
 /** `bfloat16`: the products take bf16 inputs and accumulate in float32; everything else stays float32. */
-export type MixedPrecision = 'none' | 'bfloat16';
+export type MixedPrecision = (typeof MIXED_PRECISIONS)[number];
+/** Every precision of predict and evaluate in a mixed-precision network. */
+export const INFERENCE_PRECISIONS = ['bfloat16', 'float32'] as const;
 /** Precision of predict and evaluate in a mixed-precision network. */
-export type InferencePrecision = 'bfloat16' | 'float32';
+export type InferencePrecision = (typeof INFERENCE_PRECISIONS)[number];
 
 /** One dense layer. */
 export interface LayerOptions {
@@ -85,8 +93,6 @@ export interface Architecture {
 
 const LAYER_KEYS = ['units', 'activation', 'slope', 'init', 'dropout'] as const;
 const NETWORK_KEYS = ['inputs', 'layers', 'loss', 'dtype', 'seed', 'backend', 'inputDropout', 'blas', 'mixedPrecision', 'inferencePrecision'] as const;
-const ACTIVATIONS = Object.keys(ACTIVATION_CODES) as ActivationName[];
-const LOSSES = Object.keys(LOSS_CODES) as LossName[];
 /** Largest layer width the native engine accepts (native/napi/network_wrap.cc). */
 const MAX_UNITS = 1 << 24;
 
@@ -100,16 +106,16 @@ export function resolveArchitecture(options: NetworkOptions): Architecture {
   checkKnownKeys(options, NETWORK_KEYS, 'Network options');
   const inputs = checkInteger(options.inputs, 'inputs', 1, MAX_UNITS);
   const loss = checkChoice(options.loss, 'loss', LOSSES);
-  const dtype = checkChoice(options.dtype ?? 'float32', 'dtype', ['float32', 'float64'] as const);
+  const dtype = checkChoice(options.dtype ?? 'float32', 'dtype', DTYPES);
   const inputDropout = checkNumber(options.inputDropout ?? 0, 'inputDropout', 0, 1, true);
-  checkChoice(options.backend ?? 'auto', 'backend', ['auto', 'native', 'js'] as const);
-  checkChoice(options.blas ?? 'auto', 'blas', ['auto', 'openblas', 'onednn'] as const);
-  const mixedPrecision = checkChoice(options.mixedPrecision ?? 'none', 'mixedPrecision', ['none', 'bfloat16'] as const);
+  checkChoice(options.backend ?? 'auto', 'backend', BACKEND_CHOICES);
+  checkChoice(options.blas ?? 'auto', 'blas', BLAS_CHOICES);
+  const mixedPrecision = checkChoice(options.mixedPrecision ?? 'none', 'mixedPrecision', MIXED_PRECISIONS);
   if (mixedPrecision === 'bfloat16' && dtype !== 'float32') throw new ConfigError(`mixedPrecision 'bfloat16' needs dtype 'float32', got '${dtype}'`);
   if (options.inferencePrecision !== undefined && mixedPrecision === 'none') {
     throw new ConfigError("inferencePrecision only applies with mixedPrecision: 'bfloat16'");
   }
-  const inferencePrecision = checkChoice(options.inferencePrecision ?? (mixedPrecision === 'bfloat16' ? 'bfloat16' : 'float32'), 'inferencePrecision', ['bfloat16', 'float32'] as const);
+  const inferencePrecision = checkChoice(options.inferencePrecision ?? (mixedPrecision === 'bfloat16' ? 'bfloat16' : 'float32'), 'inferencePrecision', INFERENCE_PRECISIONS);
   if (!Array.isArray(options.layers) || options.layers.length === 0) throw new ConfigError('layers must be a non-empty array of { units, activation }');
   const L = options.layers.length;
   let fanIn = inputs;

@@ -1,5 +1,5 @@
 // Choosing the backend: native when the addon loads, else the TypeScript backend with one warning.
-import type { BackendChoice } from './architecture';
+import { BACKEND_CHOICES, type BackendChoice } from './architecture';
 import { jsEngine } from './backends/js';
 import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
 import type { Engine } from './engine';
@@ -47,7 +47,7 @@ export function physicalCores(): number {
 
 /** Resolves a backend choice (after the BLASPROP_BACKEND override for 'auto') to an engine. */
 export function resolveEngine(choice: BackendChoice): Engine {
-  const effective = choice === 'auto' ? (environmentChoice('BLASPROP_BACKEND', ['auto', 'native', 'js'] as const) ?? 'auto') : choice;
+  const effective = choice === 'auto' ? (environmentChoice('BLASPROP_BACKEND', BACKEND_CHOICES) ?? 'auto') : choice;
   if (effective === 'js') return jsEngine;
   const native = loadNative();
   if ('binding' in native) {
@@ -84,7 +84,7 @@ export function backendInfo(): BackendInfo {
   const native = loadNative();
   if (engine.name === 'native' && 'binding' in native) {
     const blas = native.binding.blasInfo();
-    return { backend: 'native', addonPath: native.path, blas, products: autoProductEngine('float32', blas.onednn) };
+    return { backend: 'native', addonPath: native.path, blas, products: autoProductEngine('float32', blas) };
   }
   return { backend: 'js', ...('error' in native ? { loadError: native.error.message } : {}) };
 }

@@ -43,8 +43,7 @@ export function environmentChoice<T extends string>(name: string, choices: reado
   const value = process.env[name];
   if (value === undefined || value === '') return undefined;
   if (!(choices as readonly string[]).includes(value)) {
-    const listed = choices.map((c) => `'${c}'`);
-    throw new ConfigError(`${name} must be ${listed.slice(0, -1).join(', ')} or ${listed.at(-1)}, got '${value}'`);
+    throw new ConfigError(`${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${value}'`);
   }
   return value as T;
 }

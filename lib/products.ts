@@ -1,18 +1,20 @@
 // Choosing the engine behind a native network's matrix products: OpenBLAS or oneDNN, with float32
 // or bfloat16 inputs. The native side (native/products/products.h) runs what is chosen here.
 //
-// The rule of `blas: 'auto'`, from bench/onednn/products.cpp and bench/run.ts (notes/issue-onednn.md):
+// The rule of `blas: 'auto'`, from bench/onednn/products.cpp, bench/roofline/step.cpp and
+// bench/engines.ts (numbers in notes/issue-onednn.md), measured on an Intel Xeon (Emerald Rapids,
+// AVX-512 + AMX) with OpenBLAS 0.3.21 and oneDNN 2.6.3:
 // - float64: OpenBLAS. oneDNN has no float64 matmul on CPUs.
-// - float32: oneDNN when it dispatches to AVX-512 (avx512_core or better), else OpenBLAS. Measured on
-//   an Intel Xeon (Emerald Rapids, AVX-512 + AMX): oneDNN's matmul ran the step's products 1.3–1.4×
-//   faster than OpenBLAS 0.3.21's SkylakeX kernels and 4–6× faster than the Prescott kernels that
-//   0.3.21 falls back to on this CPU by default. On a Zen 5 (AVX-512, no AMX) OpenBLAS 0.3.21 runs
-//   its Zen kernels, which are AVX2: half oneDNN's vector width there, so the same rule holds. On
-//   AVX2-only CPUs nothing was measured and OpenBLAS stays.
+// - float32: oneDNN when it dispatches to AVX-512 (avx512_core or better) and OpenBLAS does not run
+//   AVX-512 kernels; else OpenBLAS. Against OpenBLAS's AVX2 kernels (core Haswell, what it runs on
+//   Zen and on AVX-512 CPUs it is not told about) oneDNN ran the step's products 1.1–1.8× faster;
+//   against its AVX-512 kernels (SkylakeX, which lib/backends/openblas-coretype.ts selects on every
+//   AVX-512 CPU, Intel or AMD Zen 4/5) the two were on par (0.8–1.9×, median 1.03, one thread), so
+//   OpenBLAS stays there. On AVX2-only CPUs oneDNN has no wider kernels and OpenBLAS stays.
 // - mixedPrecision 'bfloat16': oneDNN, which needs bf16 kernels (avx512_core_bf16, e.g. Zen 4/5, or
 //   avx512_core_amx, Sapphire Rapids and later); elsewhere BackendError.
-import type { Architecture, BlasChoice } from './architecture';
-import { loadNative, type OnednnInfo } from './backends/native';
+import { BLAS_CHOICES, type Architecture, type BlasChoice } from './architecture';
+import { loadNative, type BlasInfo } from './backends/native';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
 import { environmentChoice } from './options';
@@ -24,15 +26,19 @@ export type ProductEngine = 'openblas' | 'onednn';
 const ONEDNN_FIX =
   "this blasprop build has no oneDNN; install it (Debian/Ubuntu: apt-get install libdnnl-dev) and rebuild with 'npm rebuild blasprop'";
 
-/** oneDNN's facts in the loaded addon, or null (TypeScript backend, or a build without oneDNN). */
-export function onednnInfo(): OnednnInfo | null {
+/** OpenBLAS 0.3.21's core types with AVX-512 kernels (openblas_get_corename()). */
+const OPENBLAS_AVX512_CORES = ['skylakex', 'cooperlake', 'sapphirerapids'];
+
+/** The addon's BLAS facts, or null on the TypeScript backend. */
+function blasInfo(): BlasInfo | null {
   const native = loadNative();
-  return 'binding' in native ? native.binding.blasInfo().onednn : null;
+  return 'binding' in native ? native.binding.blasInfo() : null;
 }
 
-/** The engine `blas: 'auto'` picks for float32 or float64 products on this CPU (the rule above). */
-export function autoProductEngine(dtype: Architecture['dtype'], onednn: OnednnInfo | null): ProductEngine {
-  return dtype === 'float32' && onednn !== null && onednn.avx512 ? 'onednn' : 'openblas';
+/** The engine `blas: 'auto'` picks for float32 or float64 products with this BLAS (the rule above). */
+export function autoProductEngine(dtype: Architecture['dtype'], blas: Pick<BlasInfo, 'coreType' | 'onednn'>): ProductEngine {
+  const wider = blas.onednn !== null && blas.onednn.avx512 && !OPENBLAS_AVX512_CORES.includes(blas.coreType.toLowerCase());
+  return dtype === 'float32' && wider ? 'onednn' : 'openblas';
 }
 
 /**
@@ -42,7 +48,7 @@ export function autoProductEngine(dtype: Architecture['dtype'], onednn: OnednnIn
  */
 export function resolveProductEngine(choice: BlasChoice, arch: Architecture, engine: Engine): ProductEngine {
   // BLASPROP_BLAS overrides 'auto' only.
-  const effective = choice === 'auto' ? (environmentChoice<BlasChoice>('BLASPROP_BLAS', ['auto', 'openblas', 'onednn']) ?? 'auto') : choice;
+  const effective = choice === 'auto' ? (environmentChoice('BLASPROP_BLAS', BLAS_CHOICES) ?? 'auto') : choice;
   const bf16 = arch.mixedPrecision === 'bfloat16';
   if (engine.name === 'js') {
     if (bf16) throw new BackendError("mixedPrecision 'bfloat16' needs the native backend with oneDNN; the TypeScript backend computes in float32/float64 only");
@@ -52,8 +58,9 @@ export function resolveProductEngine(choice: BlasChoice, arch: Architecture, eng
   if (effective === 'onednn' && arch.dtype === 'float64') throw new ConfigError("blas 'onednn' runs float32 networks only (oneDNN has no float64 matmul on CPUs)");
   if (bf16 && effective === 'openblas') throw new ConfigError("mixedPrecision 'bfloat16' runs on oneDNN, not on blas 'openblas'");
   if (effective === 'openblas') return 'openblas';
-  const onednn = onednnInfo();
-  if (effective === 'auto' && !bf16) return autoProductEngine(arch.dtype, onednn);
+  const blas = blasInfo();
+  if (effective === 'auto' && !bf16 && blas) return autoProductEngine(arch.dtype, blas);
+  const onednn = blas?.onednn ?? null;
   const what = bf16 ? "mixedPrecision 'bfloat16'" : "blas 'onednn'";
   if (onednn === null) throw new BackendError(`${what} needs oneDNN: ${ONEDNN_FIX}`);
   if (bf16 && !onednn.bf16) {

@@ -137,13 +137,13 @@ describe('choosing the product engine', () => {
     const onednn = info.blas!.onednn!;
     expect(onednn.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(onednn.isa).toMatch(/^(sse41|avx|avx2|avx2_vnni|avx512_core|avx512_core_vnni|avx512_core_bf16|avx512_core_amx)$/);
-    expect(info.products).toBe(onednn.avx512 ? 'onednn' : 'openblas');
+    const openblasAvx512 = /^(skylakex|cooperlake|sapphirerapids)$/i.test(info.blas!.coreType);
+    expect(info.products).toBe(onednn.avx512 && !openblasAvx512 ? 'onednn' : 'openblas');
   });
 
-  it("'auto': float32 on oneDNN where it runs AVX-512, float64 on OpenBLAS; BLASPROP_BLAS overrides 'auto' only", () => {
+  it("'auto': float32 on the engine backendInfo names, float64 on OpenBLAS; BLASPROP_BLAS overrides 'auto' only", () => {
     delete process.env.BLASPROP_BLAS;
-    const avx512 = backendInfo().blas!.onednn!.avx512;
-    expect(new Network(BASE).blas).toBe(avx512 ? 'onednn' : 'openblas');
+    expect(new Network(BASE).blas).toBe(backendInfo().products);
     expect(new Network({ ...BASE, dtype: 'float64' }).blas).toBe('openblas');
     process.env.BLASPROP_BLAS = 'openblas';
     expect(new Network(BASE).blas).toBe('openblas');
@@ -152,15 +152,20 @@ describe('choosing the product engine', () => {
     expect(new Network({ ...BASE, blas: 'auto' }).blas).toBe('onednn');
     expect(new Network({ ...BASE, blas: 'openblas' }).blas).toBe('openblas');
     process.env.BLASPROP_BLAS = 'mkl';
-    expect(() => new Network(BASE)).toThrow(/BLASPROP_BLAS must be 'auto', 'openblas' or 'onednn', got 'mkl'/);
+    expect(() => new Network(BASE)).toThrow(/BLASPROP_BLAS must be one of 'auto', 'openblas', 'onednn', got 'mkl'/);
   });
 
-  it("'auto' follows the ISA oneDNN dispatches to: OpenBLAS when oneDNN is capped at AVX2 (ONEDNN_MAX_CPU_ISA)", () => {
-    const script = "const { Network } = require('./lib'); const n = new Network({ inputs: 3, layers: [{ units: 2 }], loss: 'cross-entropy', seed: 1 }); process.stdout.write(n.blas + ' ' + require('./lib').backendInfo().blas.onednn.isa);";
-    const run = (isa: string): string =>
-      execFileSync(process.execPath, ['--import', 'tsx', '-e', script], { cwd: path.resolve(__dirname, '..'), env: { ...process.env, ONEDNN_MAX_CPU_ISA: isa, BLASPROP_BLAS: '' }, encoding: 'utf8' });
-    expect(run('AVX2')).toBe('openblas avx2');
-    expect(run('AVX512_CORE')).toBe('onednn avx512_core');
+  it("'auto' for float32: oneDNN only where it has wider kernels than OpenBLAS (ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE)", () => {
+    const script =
+      "const { Network, backendInfo } = require('./lib'); const n = new Network({ inputs: 3, layers: [{ units: 2 }], loss: 'cross-entropy', seed: 1 });" +
+      "const b = backendInfo().blas; process.stdout.write([n.blas, b.onednn.isa, b.coreType].join(' '));";
+    const run = (isa: string, core: string): string =>
+      execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
+        cwd: path.resolve(__dirname, '..'), env: { ...process.env, ONEDNN_MAX_CPU_ISA: isa, OPENBLAS_CORETYPE: core, BLASPROP_BLAS: '' }, encoding: 'utf8',
+      });
+    expect(run('AVX512_CORE', 'Haswell')).toBe('onednn avx512_core Haswell');
+    expect(run('AVX512_CORE_AMX', 'SkylakeX')).toBe('openblas avx512_core_amx SkylakeX');
+    expect(run('AVX2', 'Haswell')).toBe('openblas avx2 Haswell');
   });
 
   it('bad choices are ConfigErrors that name the problem; oneDNN on the TypeScript backend is a BackendError', () => {

@@ -3,6 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
+import type { FloatArray } from '../dtype';
+import { selectOpenblasCoretype } from './openblas-coretype';
 
 /** The oneDNN engine in the addon. */
 export interface OnednnInfo {
@@ -35,7 +37,7 @@ export interface NativeBinding {
   setThreads(n: number, adaptive?: boolean): void;
   blasInfo(): BlasInfo;
   /** Index of the first NaN or ±Infinity, or −1. */
-  firstNonFinite(data: Float32Array | Float64Array): number;
+  firstNonFinite(data: FloatArray): number;
 }
 
 type LoadResult = { binding: NativeBinding; path: string } | { error: Error };
@@ -77,6 +79,7 @@ function load(): LoadResult {
   } catch (e) {
     return (loaded = { error: oneLine(e) });
   }
+  selectOpenblasCoretype();
   // node-gyp-build prefers build/Release over prebuilds/; a broken local build must not hide a working prebuild.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };

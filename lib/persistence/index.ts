@@ -1,24 +1,24 @@
-// Saving and loading networks: the functions behind Network.save / saveSync / toBuffer and
-// Network.load / loadSync / fromBuffer. The file format is described in format.ts.
+// Saving and loading model files: the functions behind Network.save / saveSync / toBuffer and
+// Network.load / loadSync / fromBuffer. They work on plain state (network-state.ts), so this
+// module never needs the Network class. The file format is described in format.ts.
 import * as fs from 'node:fs';
-import type { BackendChoice, BlasChoice, NetworkOptions } from '../architecture';
-import { BackendError, ConfigError, DTypeError } from '../errors';
-import type { Network } from '../network';
+import { BACKEND_CHOICES, BLAS_CHOICES, type BackendChoice, type BlasChoice } from '../architecture';
+import { ConfigError, DTypeError } from '../errors';
+import type { NetworkState } from '../network-state';
 import { checkChoice, checkKnownKeys, describe } from '../options';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-write';
-import { decodeModel } from './decode';
-import { encodeNetwork } from './encode';
+import { decodeModel, type DecodedModel } from './decode';
+import { encodeModel } from './encode';
+
+export type { DecodedModel };
 
 /** Options of `Network.load`, `Network.loadSync` and `Network.fromBuffer`. */
 export interface LoadOptions {
-  /** The backend to run the loaded network on; default `auto`. Models load on either backend, whichever saved them. */
+  /** The backend to run the loaded network on; default `auto`. Models load on every backend, whichever saved them. */
   backend?: BackendChoice;
   /** The product engine of the loaded network; default `auto`. */
   blas?: BlasChoice;
 }
-
-/** Builds a network (`new Network(options)`); passed in so this module needs no runtime import of network.ts. */
-export type NetworkFactory = (options: NetworkOptions) => Network;
 
 function checkPath(file: unknown, call: string): string {
   if (typeof file !== 'string' || file.length === 0) throw new ConfigError(`${call}(path): path must be a non-empty string, got ${describe(file)}`);
@@ -30,67 +30,51 @@ function checkLoadOptions(options: unknown, call: string): LoadOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError(`${call}: options must be an object, got ${describe(options)}`);
   checkKnownKeys(options, ['backend', 'blas'], `${call} options`);
   const { backend, blas } = options as LoadOptions;
-  if (backend !== undefined) checkChoice(backend, 'backend', ['auto', 'native', 'js'] as const);
-  if (blas !== undefined) checkChoice(blas, 'blas', ['auto', 'openblas', 'onednn'] as const);
+  if (backend !== undefined) checkChoice(backend, 'backend', BACKEND_CHOICES);
+  if (blas !== undefined) checkChoice(blas, 'blas', BLAS_CHOICES);
   return options as LoadOptions;
 }
 
-/** Decodes `bytes`, then builds the network and restores its state. Nothing is built unless the whole file is valid. */
-function restore(bytes: Uint8Array, source: string, options: LoadOptions, create: NetworkFactory): Network {
+/** Decodes `bytes` (fully validated); the load options' backend and blas replace none in the file (neither is saved). */
+function decode(bytes: Uint8Array, source: string, options: LoadOptions): DecodedModel {
   const model = decodeModel(bytes, source);
-  const net = createLoaded({ ...model.options, ...options }, source, create);
-  net.restoreState(model.state);
-  return net;
+  const { backend, blas } = options;
+  return { ...model, options: { ...model.options, ...(backend !== undefined ? { backend } : {}), ...(blas !== undefined ? { blas } : {}) } };
 }
 
-/**
- * Builds the loaded network. A model trained with mixedPrecision 'bfloat16' is a float32 model: where
- * this machine or backend has no bfloat16 products it loads in float32, with a warning, instead of failing.
- */
-function createLoaded(options: NetworkOptions, source: string, create: NetworkFactory): Network {
-  try {
-    return create(options);
-  } catch (e) {
-    if (!(e instanceof BackendError) || options.mixedPrecision !== 'bfloat16') throw e;
-    const { mixedPrecision: _bf16, inferencePrecision: _inference, ...float32 } = options;
-    process.emitWarning(`blasprop: ${source} was trained with mixedPrecision 'bfloat16'; it runs in float32 here because ${e.message}`, { code: 'BLASPROP_NO_BF16' });
-    return create(float32);
-  }
+/** The bytes of a model file holding the complete state (see format.ts). */
+export function modelToBuffer(state: NetworkState): Buffer {
+  return encodeModel(state);
 }
 
-/** The bytes of a model file holding the network's complete state (see format.ts). */
-export function networkToBuffer(net: Network): Buffer {
-  return encodeNetwork(net);
-}
-
-/** Writes the network to `file` atomically. */
-export function saveNetworkSync(net: Network, file: unknown): void {
+/** Writes a model file atomically. */
+export function saveModelSync(state: NetworkState, file: unknown): void {
   const target = checkPath(file, 'saveSync');
-  writeFileAtomicSync(target, encodeNetwork(net));
+  writeFileAtomicSync(target, encodeModel(state));
 }
 
-/** Writes the network to `file` atomically; the state is captured before the call returns. */
-export async function saveNetwork(net: Network, file: unknown): Promise<void> {
+/** Writes a model file atomically; the state is captured before the call returns. */
+export async function saveModel(state: NetworkState, file: unknown): Promise<void> {
   const target = checkPath(file, 'save');
-  await writeFileAtomic(target, encodeNetwork(net));
+  await writeFileAtomic(target, encodeModel(state));
 }
 
-/** Builds a network from the bytes of a model file. */
-export function networkFromBuffer(bytes: unknown, options: unknown, create: NetworkFactory): Network {
+/** Reads a model from the bytes of a model file. */
+export function modelFromBuffer(bytes: unknown, options: unknown): DecodedModel {
   if (!(bytes instanceof Uint8Array)) throw new DTypeError(`fromBuffer(buffer): buffer must be a Buffer or Uint8Array, got ${describe(bytes)}`);
-  return restore(bytes, 'buffer', checkLoadOptions(options, 'fromBuffer'), create);
+  return decode(bytes, 'buffer', checkLoadOptions(options, 'fromBuffer'));
 }
 
-/** Builds a network from a model file. */
-export function loadNetworkSync(file: unknown, options: unknown, create: NetworkFactory): Network {
+/** Reads a model file. */
+export function loadModelSync(file: unknown, options: unknown): DecodedModel {
   const source = checkPath(file, 'loadSync');
   const loadOptions = checkLoadOptions(options, 'loadSync');
-  return restore(fs.readFileSync(source), source, loadOptions, create);
+  return decode(fs.readFileSync(source), source, loadOptions);
 }
 
-/** Builds a network from a model file, reading it asynchronously. */
-export async function loadNetwork(file: unknown, options: unknown, create: NetworkFactory): Promise<Network> {
+/** Reads a model file asynchronously. */
+export async function loadModel(file: unknown, options: unknown): Promise<DecodedModel> {
   const source = checkPath(file, 'load');
   const loadOptions = checkLoadOptions(options, 'load');
-  return restore(await fs.promises.readFile(source), source, loadOptions, create);
+  return decode(await fs.promises.readFile(source), source, loadOptions);
 }
