@@ -5,7 +5,9 @@
 // only sets the exit code (scripts/install.js uses it before trying a source build).
 //
 // OPENBLAS_HOME=<prefix> (with <prefix>/include and <prefix>/lib) overrides the search, for an
-// OpenBLAS built by hand; it is the only place looked at when set.
+// OpenBLAS built by hand; it is the only place looked at when set. BLASPROP_TARGET_TRIPLET (e.g.
+// aarch64-linux-gnu, set by `scripts/prebuild.js --arch arm64` for a cross build) looks only at
+// Debian's multiarch directories of that target, and not at pkg-config, which describes the host.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -29,11 +31,20 @@ const INSTALL_HINT =
   '(static library: `openblas-static`), macOS `brew install openblas`.';
 
 const home = process.env.OPENBLAS_HOME;
-const includeDirs = home ? [path.join(home, 'include'), path.join(home, 'include', 'openblas')] : INCLUDE_DIRS;
-const libDirs = home ? [path.join(home, 'lib'), path.join(home, 'lib64')] : LIB_DIRS;
+const triplet = process.env.BLASPROP_TARGET_TRIPLET;
+const includeDirs = home
+  ? [path.join(home, 'include'), path.join(home, 'include', 'openblas')]
+  : triplet
+    ? [`/usr/include/${triplet}/openblas-pthread`, `/usr/include/${triplet}`]
+    : INCLUDE_DIRS;
+const libDirs = home
+  ? [path.join(home, 'lib'), path.join(home, 'lib64')]
+  : triplet
+    ? [`/usr/lib/${triplet}/openblas-pthread`, `/usr/lib/${triplet}`]
+    : LIB_DIRS;
 
 function pkgConfig(...args) {
-  if (home) return null;
+  if (home || triplet) return null;
   try {
     return execFileSync('pkg-config', [...args, 'openblas'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {

@@ -1,5 +1,6 @@
-// Loading the native addon: a prebuild from prebuilds/<platform>-<arch>/ or a local build in
-// build/Release, found by node-gyp-build from the package root. The load is attempted once.
+// Loading the native addon: the file BLASPROP_BINARY_PATH names, else a prebuild from
+// prebuilds/<platform>-<arch>/ or a local build in build/Release, found by node-gyp-build from the
+// package root. The load is attempted once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
@@ -57,6 +58,17 @@ function prebuiltCandidates(root: string): string[] {
 
 function load(): LoadResult {
   if (loaded) return loaded;
+  // An explicit binary (as esbuild's ESBUILD_BINARY_PATH): the only one tried.
+  const explicit = process.env.BLASPROP_BINARY_PATH;
+  if (explicit) {
+    try {
+      return (loaded = { binding: require(path.resolve(explicit)) as NativeBinding, path: path.resolve(explicit) });
+    } catch (e) {
+      const error = oneLine(e);
+      error.message = `BLASPROP_BINARY_PATH=${explicit}: ${error.message}`;
+      return (loaded = { error });
+    }
+  }
   let root: string;
   try {
     root = packageRoot();
