@@ -1,4 +1,5 @@
-// Choosing the backend: native when the addon loads, else the TypeScript backend with one warning.
+// Choosing the backend: native when the addon loads (lib/backends/native.ts), else the TypeScript
+// backend with one warning that gives every reason the addon did not load.
 import type { BackendChoice } from './architecture';
 import { jsEngine } from './backends/js';
 import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
@@ -10,10 +11,10 @@ let threadsSet = false;
 
 /** How to get the native backend working, for error and warning texts. */
 const NATIVE_FIXES =
-  'Possible causes: no prebuilt binary for this platform and the source build did not run or failed ' +
-  '(npm install scripts disabled, no C++ toolchain, or no OpenBLAS). Fixes: install OpenBLAS ' +
-  '(Debian/Ubuntu: apt-get install libopenblas-dev; Fedora: dnf install openblas-devel; macOS: brew install openblas) ' +
-  "and a C++ compiler, then run 'npm rebuild blasprop'.";
+  'Fixes: on linux-x64 and linux-arm64 (glibc) install blasprop with its optional dependencies ' +
+  '(not --omit=optional or --no-optional), which bring the prebuilt @blasprop/<platform> binary; elsewhere ' +
+  'build from source: install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas-dev; Fedora: dnf install openblas-devel; ' +
+  "macOS: brew install openblas) and a C++ compiler, then run 'npm explore blasprop -- npm run build:native'.";
 
 function environmentChoice(): BackendChoice | undefined {
   const value = process.env.BLASPROP_BACKEND;

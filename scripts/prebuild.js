@@ -5,7 +5,7 @@
 // (BLASPROP_OPENBLAS_STATIC=1): OpenBLAS and libstdc++ linked in statically and hidden, so the one
 // Node-API binary works on every Node >= 18 with no libopenblas installed. Output:
 // prebuilds/<platform>-<arch>/blasprop.<libc>.node (blasprop.glibc.node on Linux), which
-// node-gyp-build finds at run time.
+// `npm run release:pack` (scripts/release-pack.js) puts into its platform package.
 //
 // node-gyp always builds in ./build and `rebuild` deletes it first, but in this repository build/
 // holds the cmake-js build. So the sources are copied to a temporary directory and built there;
@@ -22,14 +22,15 @@
 // test/arm64.test.ts's job (qemu-user and Debian's arm64 Node, scripts/arm64-sysroot.js).
 //
 // `node scripts/prebuild.js --source` (`npm run build:gyp`) is the other build node-gyp does: what
-// `npm install` does when no prebuild loads (system shared OpenBLAS), in place, into build/Release.
+// `npm run build:native` does in an installed package (scripts/build-from-source.js, the system's
+// shared OpenBLAS), in place, into build/Release.
 // It replaces the cmake-js build there; `npm run build:native` goes back.
 'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { nodeGypEnv, tryLoad } = require('./install.js');
+const { nodeGypEnv, tryLoad } = require('./build-from-source.js');
 
 const root = path.resolve(__dirname, '..');
 const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js', { paths: [root] });
@@ -136,9 +137,8 @@ function prebuild() {
       const size = (fs.statSync(file).size / 1024 / 1024).toFixed(1);
       let config = `cross-built for ${targetArch}, not loaded here`;
       if (!cross) {
-        const loaded = tryLoad(null, { prebuildsOnly: true });
+        const loaded = tryLoad(file);
         if (!loaded.ok) die(`the prebuild does not load: ${loaded.reason}`);
-        if (path.resolve(loaded.file) !== path.resolve(file)) die(`node-gyp-build resolves ${loaded.file}, not ${file}`);
         config = loaded.blas.config;
       }
       process.stdout.write(
