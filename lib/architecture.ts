@@ -7,8 +7,11 @@ import { checkChoice, checkInteger, checkKnownKeys, checkNumber } from './option
 
 /** Element type of weights, activations and data. */
 export type DType = 'float32' | 'float64';
-/** Which backend runs the math: `auto` prefers native and falls back to TypeScript with a warning. */
-export type BackendChoice = 'auto' | 'native' | 'js';
+/**
+ * Which backend runs the math: `auto` prefers native, then WebAssembly (with one warning), then TypeScript;
+ * `native`, `wasm` and `js` ask for one and throw BackendError when it cannot load.
+ */
+export type BackendChoice = 'auto' | 'native' | 'wasm' | 'js';
 
 /** One dense layer. */
 export interface LayerOptions {
@@ -79,7 +82,7 @@ export function resolveArchitecture(options: NetworkOptions): Architecture {
   const loss = checkChoice(options.loss, 'loss', LOSSES);
   const dtype = checkChoice(options.dtype ?? 'float32', 'dtype', ['float32', 'float64'] as const);
   const inputDropout = checkNumber(options.inputDropout ?? 0, 'inputDropout', 0, 1, true);
-  checkChoice(options.backend ?? 'auto', 'backend', ['auto', 'native', 'js'] as const);
+  checkChoice(options.backend ?? 'auto', 'backend', ['auto', 'native', 'wasm', 'js'] as const);
   if (!Array.isArray(options.layers) || options.layers.length === 0) throw new ConfigError('layers must be a non-empty array of { units, activation }');
   const L = options.layers.length;
   let fanIn = inputs;

@@ -115,8 +115,8 @@ const FIT_KEYS = [
   'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm',
 ] as const;
 
-/** Target wall-clock time of one chunk of steps: off-thread native chunks can be long; the TS backend runs on the event loop. */
-const CHUNK_MS = { native: 50, js: 10 } as const;
+/** Target wall-clock time of one chunk of steps: off-thread native chunks can be long; the WebAssembly and TS backends run on the event loop. */
+const CHUNK_MS = { native: 50, wasm: 20, js: 10 } as const;
 
 interface Validation {
   X: FloatArray;
@@ -312,7 +312,7 @@ export function runFit(net: Network, x: MatrixInput, y: TargetInput, options: Fi
     while (!next.done) {
       const request = next.value;
       const result = request.kind === 'train' ? await net.trainBatchesAsync(request.call) : await net.evaluateFlatAsync(request.data.X, request.data.rows, request.data.targets);
-      if (net.backend === 'js') await new Promise<void>((resolve) => setImmediate(resolve));
+      if (net.backend !== 'native') await new Promise<void>((resolve) => setImmediate(resolve));
       next = loop.next(result);
     }
     return next.value;

@@ -7,7 +7,7 @@
 // The packages are not in the registry: the temp projects' `overrides` point npm at the platform
 // tarballs, which is what the registry would give for the main package's optionalDependencies.
 // Needs what CI's .ci/run builds first: dist/ (npm run build:ts), build/Release (cmake-js,
-// npm run build:native), prebuilds/linux-x64 and prebuilds/linux-arm64 (npm run build:prebuild,
+// npm run build:native), dist/blasprop.wasm (npm run build:wasm), prebuilds/linux-x64 and prebuilds/linux-arm64 (npm run build:prebuild,
 // npm run build:prebuild:arm64) and the arm64 sysroot (npm run sysroot:arm64). Locally:
 //   npm run build && npm run build:prebuild && npm run build:prebuild:arm64 && npm run sysroot:arm64
 // A missing or stale precondition fails the tests with that message; nothing is skipped.
@@ -25,8 +25,8 @@ const sysroot = path.join(repo, 'build', 'arm64-sysroot', 'root');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 const PLATFORMS = ['@blasprop/linux-x64-gnu', '@blasprop/linux-arm64-gnu'];
 /** Where 'auto' goes without a binary, and what its one warning starts with. */
-const FALLBACK = 'js';
-const FALLBACK_WARNING = /^blasprop: using the TypeScript backend \(much slower\) because the native addon could not be loaded: /;
+const FALLBACK = 'wasm';
+const FALLBACK_WARNING = /^blasprop: using the WebAssembly backend \(slower than native\) because the native addon could not be loaded: /;
 
 interface Run {
   status: number | null;
@@ -91,7 +91,7 @@ interface XorReport {
   backend: string;
   loss: number;
   predictions: number[];
-  info: { backend: string; addonPath?: string; loadError?: string; blas?: { vendor: string; config: string } };
+  info: { backend: string; addonPath?: string; loadError?: string; wasmPath?: string; wasmError?: string; blas?: { vendor: string; config: string } };
   warnings: { name: string; code?: string; message: string }[];
   libraries: string[];
 }
@@ -158,6 +158,8 @@ function preconditions(): void {
   stale(path.join(repo, 'prebuilds', 'linux-x64', 'blasprop.glibc.node'), nativeSources, 'npm run build:prebuild');
   stale(path.join(repo, 'prebuilds', 'linux-arm64', 'blasprop.glibc.node'), nativeSources, 'npm run build:prebuild:arm64');
   stale(path.join(repo, 'build', 'Release', 'blasprop.node'), addonSources, 'npm run build:native');
+  const wasmSources = files(path.join(repo, 'native')).filter((f) => /^native\/(kernels|wasm)\//.test(path.relative(repo, f)));
+  stale(path.join(repo, 'dist', 'blasprop.wasm'), wasmSources, 'npm run build:wasm');
   if (!fs.existsSync(path.join(repo, 'build', 'CMakeCache.txt'))) {
     problems.push('build/ is not a cmake-js build (no build/CMakeCache.txt; `npm run build:gyp` replaces it): run npm run build:native');
   }
@@ -261,7 +263,7 @@ describe('npm packages', () => {
     const paths = pack.files.map((f) => f.path);
     for (const required of [
       'package.json', 'README.md', 'LICENSE', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
-      'binding.gyp', 'scripts/build-from-source.js', 'scripts/find-openblas.js',
+      'dist/blasprop.wasm', 'binding.gyp', 'scripts/build-from-source.js', 'scripts/find-openblas.js',
       'native/napi/addon.cc', 'native/napi/network_wrap.cc', 'native/kernels/blas.h',
     ]) {
       expect(paths, `the package must contain ${required}`).toContain(required);
@@ -390,6 +392,7 @@ describe('npm packages', () => {
     expect(a.loss).toBeLessThan(0.01);
     expect(a.info?.backend).toBe(FALLBACK);
     expect(a.info?.loadError).toBe('source build: none (build/Release/blasprop.node); @blasprop/linux-x64-gnu: not installed');
+    expect(a.info?.wasmPath).toBe(path.join(c.installed, 'dist', 'blasprop.wasm'));
     expect(a.warnings.map((w) => w.code)).toEqual(['BLASPROP_NO_NATIVE']);
     expect(a.warnings[0]!.message).toMatch(FALLBACK_WARNING);
     expect(a.warnings[0]!.message).toContain('@blasprop/linux-x64-gnu: not installed');
@@ -408,13 +411,35 @@ describe('npm packages', () => {
     expect(js.backend).toBe('js');
     expect(js.loss).toBeLessThan(0.01);
     expect(js.warnings).toEqual([]);
+
+    // Without the WebAssembly module too: TypeScript, still one warning, now with both reasons.
+    const wasm = path.join(c.installed, 'dist', 'blasprop.wasm');
+    fs.renameSync(wasm, `${wasm}.hidden`);
+    try {
+      const last = node(c, 'fallback.cjs', ['auto']);
+      const t = parse<FallbackReport>(last, 'fallback.cjs auto without the .wasm');
+      expect(t.backend).toBe('js');
+      expect(t.loss).toBeLessThan(0.01);
+      expect(t.info?.wasmError).toMatch(/blasprop\.wasm: ENOENT/);
+      expect(t.warnings.map((w) => w.code)).toEqual(['BLASPROP_NO_NATIVE']);
+      expect(t.warnings[0]!.message).toMatch(/^blasprop: using the TypeScript backend \(much slower\) because neither the native addon \(.*not installed\) nor the WebAssembly engine \(.*ENOENT.*\) could be loaded/);
+      const w = parse<FallbackReport>(node(c, 'fallback.cjs', ['wasm']), 'fallback.cjs wasm without the .wasm');
+      expect(w.error?.name).toBe('BackendError');
+      expect(w.error?.message).toMatch(/^the WebAssembly backend could not be loaded: .*blasprop\.wasm: ENOENT/);
+    } finally {
+      fs.renameSync(`${wasm}.hidden`, wasm);
+    }
   });
 
-  it('BLASPROP_BACKEND=js forces the TypeScript backend when the binary loads; =native takes it', () => {
+  it('BLASPROP_BACKEND=js and =wasm force those backends when the binary loads; =native takes it', () => {
     const c = consumers.normal!;
     const js = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'js' }), 'BLASPROP_BACKEND=js');
     expect(js.backend).toBe('js');
     expect(js.warnings).toEqual([]);
+    const wasm = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'wasm' }), 'BLASPROP_BACKEND=wasm');
+    expect(wasm.backend).toBe('wasm');
+    expect(wasm.loss).toBeLessThan(0.01);
+    expect(wasm.warnings).toEqual([]);
     const native = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'native' }), 'BLASPROP_BACKEND=native');
     expect(native.backend).toBe('native');
   });

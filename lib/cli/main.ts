@@ -25,7 +25,7 @@ function version(): string {
 /** Options every command has. */
 function withCommonOptions(command: Command): Command {
   return command
-    .addOption(new Option('--backend <name>', 'backend to run on').choices(['auto', 'native', 'js']).default('auto'))
+    .addOption(new Option('--backend <name>', 'backend to run on').choices(['auto', 'native', 'wasm', 'js']).default('auto'))
     .addOption(new Option('--quiet', 'print only the final result').conflicts('json'))
     .addOption(new Option('--json', 'print JSON lines instead of text, for logs (train: one per epoch and a final one)'));
 }

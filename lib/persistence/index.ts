@@ -28,7 +28,7 @@ function checkLoadOptions(options: unknown, call: string): LoadOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError(`${call}: options must be an object, got ${describe(options)}`);
   checkKnownKeys(options, ['backend'], `${call} options`);
   const { backend } = options as LoadOptions;
-  if (backend !== undefined) checkChoice(backend, 'backend', ['auto', 'native', 'js'] as const);
+  if (backend !== undefined) checkChoice(backend, 'backend', ['auto', 'native', 'wasm', 'js'] as const);
   return options as LoadOptions;
 }
 
