@@ -23,7 +23,8 @@ const LIB_DIRS = [
   '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/opt/homebrew/opt/openblas/lib',
   '/usr/local/opt/openblas/lib',
 ];
-const SHARED = ['libopenblas.so', 'libopenblas.dylib'];
+// Windows (untested): the import library of vcpkg's or conda's OpenBLAS, passed by absolute path.
+const SHARED = ['libopenblas.so', 'libopenblas.dylib', 'openblas.lib', 'libopenblas.lib'];
 const STATIC = ['libopenblas.a'];
 
 const INSTALL_HINT =
@@ -83,7 +84,8 @@ function sharedLibs() {
     if (findLib(dirs.length ? dirs : libDirs, [...SHARED, ...STATIC])) return flags;
   }
   const lib = findLib(libDirs, [...SHARED, ...STATIC]);
-  return lib ? `-L${path.dirname(lib)} -lopenblas` : null;
+  if (!lib) return null;
+  return lib.endsWith('.lib') ? lib : `-L${path.dirname(lib)} -lopenblas`;
 }
 
 /**
