@@ -18,7 +18,8 @@ import { Command, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { Network, backendInfo, loadIdxImages, type FitOptions, type History, type NetworkOptions } from '../lib';
+import { Network, backendInfo, loadIdxImages, type BackendChoice, type FitOptions, type History, type NetworkOptions } from '../lib';
+import { BACKEND_CHOICES } from '../lib/architecture';
 import { positiveInteger, seed as seedArgument } from '../lib/cli/arguments';
 import { errorMessage } from '../lib/cli/cli-error';
 import { integer, metric, percent, seconds } from '../lib/cli/format';
@@ -76,6 +77,7 @@ interface DemoArgs {
   out: string;
   epochs?: number;
   seed: number;
+  backend: BackendChoice;
 }
 
 async function run(args: DemoArgs): Promise<void> {
@@ -90,7 +92,7 @@ async function run(args: DemoArgs): Promise<void> {
   const trainRows = train.x.shape[0];
   const testRows = test.x.shape[0];
 
-  const net = new Network({ ...config.network, inputs: train.x.shape[1], seed: args.seed });
+  const net = new Network({ ...config.network, inputs: train.x.shape[1], seed: args.seed, backend: args.backend });
   const info = backendInfo();
   const fit = config.fit;
   const schedule = fit.schedule === undefined || typeof fit.schedule === 'string' ? 'constant' : fit.schedule.type;
@@ -99,7 +101,7 @@ async function run(args: DemoArgs): Promise<void> {
   console.log(`${integer(trainRows)} training and ${integer(testRows)} test images loaded in ${seconds(loadSeconds)}; ${net.backend} backend${info.blas ? ` (${info.blas.vendor} ${info.blas.coreType}, ${info.blas.threads} threads)` : ''}`);
 
   const lrAt = resolveSchedule(fit.schedule, fit.epochs);
-  const progress = new TrainingProgress({ mode: 'human', epochs: fit.epochs, trainRows, heldOutName: 'test', learningRate: (e) => lrAt(fit.learningRate, e) });
+  const progress = new TrainingProgress({ mode: 'human', epochs: fit.epochs, trainRows, heldOutName: 'test', learningRate: (e) => lrAt.rate(fit.learningRate, e, Infinity) });
   t = performance.now();
   let history: History;
   try {
@@ -184,6 +186,8 @@ const program = new Command('mnist-demo')
   .option('--out <dir>', 'output directory', 'demo-output')
   .option('--epochs <n>', 'override the number of epochs', positiveInteger)
   .addOption(new Option('--seed <n>', 'seed of weights, shuffling and dropout').argParser(seedArgument).default(1))
+  // The demo shows the native engine: it never falls back to the TypeScript backend unasked.
+  .addOption(new Option('--backend <name>', 'backend to train on').choices(BACKEND_CHOICES).default('native'))
   .allowExcessArguments(false)
   .action((args: DemoArgs) => run(args));
 

@@ -1,5 +1,5 @@
 // Prints per-layer gradient and activation statistics of 10-layer networks at initialization, so
-// vanishing and exploding gradients (the seed's "unstable gradients") can be seen in numbers.
+// vanishing and exploding gradients (the lecture's "unstable gradients") can be seen in numbers.
 // Run: npx tsx examples/unstable-gradients.ts
 import { Network, type ActivationName, type Init, type LayerDiagnostics } from '../lib';
 

@@ -1,17 +1,19 @@
 // The network definition users write (NetworkOptions), validated and resolved into the
 // Architecture the backends, persistence and ONNX export share.
-import { ACTIVATION_CODES, LOSS_CODES, type ActivationName, type LossName } from './codes';
+import { ACTIVATIONS, LOSSES, type ActivationName, type LossName } from './codes';
+import { DTYPES, type DType } from './dtype';
 import { ConfigError } from './errors';
 import { resolveInit, type Init, type InitRule } from './initializers';
 import { checkChoice, checkInteger, checkKnownKeys, checkNumber } from './options';
 
-/** Element type of weights, activations and data. */
-export type DType = 'float32' | 'float64';
+export type { DType };
+/** Every backend choice. */
+export const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'js'] as const;
 /**
  * Which backend runs the math: `auto` prefers native, then WebAssembly (with one warning), then TypeScript;
  * `native`, `wasm` and `js` ask for one and throw BackendError when it cannot load.
  */
-export type BackendChoice = 'auto' | 'native' | 'wasm' | 'js';
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** One dense layer. */
 export interface LayerOptions {
@@ -65,8 +67,6 @@ export interface Architecture {
 
 const LAYER_KEYS = ['units', 'activation', 'slope', 'init', 'dropout'] as const;
 const NETWORK_KEYS = ['inputs', 'layers', 'loss', 'dtype', 'seed', 'backend', 'inputDropout'] as const;
-const ACTIVATIONS = Object.keys(ACTIVATION_CODES) as ActivationName[];
-const LOSSES = Object.keys(LOSS_CODES) as LossName[];
 /** Largest layer width the native engine accepts (native/napi/network_wrap.cc). */
 const MAX_UNITS = 1 << 24;
 
@@ -80,9 +80,9 @@ export function resolveArchitecture(options: NetworkOptions): Architecture {
   checkKnownKeys(options, NETWORK_KEYS, 'Network options');
   const inputs = checkInteger(options.inputs, 'inputs', 1, MAX_UNITS);
   const loss = checkChoice(options.loss, 'loss', LOSSES);
-  const dtype = checkChoice(options.dtype ?? 'float32', 'dtype', ['float32', 'float64'] as const);
+  const dtype = checkChoice(options.dtype ?? 'float32', 'dtype', DTYPES);
   const inputDropout = checkNumber(options.inputDropout ?? 0, 'inputDropout', 0, 1, true);
-  checkChoice(options.backend ?? 'auto', 'backend', ['auto', 'native', 'wasm', 'js'] as const);
+  checkChoice(options.backend ?? 'auto', 'backend', BACKEND_CHOICES);
   if (!Array.isArray(options.layers) || options.layers.length === 0) throw new ConfigError('layers must be a non-empty array of { units, activation }');
   const L = options.layers.length;
   let fanIn = inputs;

@@ -1,7 +1,7 @@
 // Choosing the backend. 'auto': native when the addon loads (lib/backends/native.ts), else the
 // WebAssembly engine (lib/backends/wasm), else the TypeScript backend; falling back warns once,
 // with every reason the addon (and the WebAssembly module) did not load.
-import type { BackendChoice } from './architecture';
+import { BACKEND_CHOICES, type BackendChoice } from './architecture';
 import { jsEngine } from './backends/js';
 import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
 import { loadWasm, wasmEngine } from './backends/wasm';
@@ -21,10 +21,10 @@ const NATIVE_FIXES =
 function environmentChoice(): BackendChoice | undefined {
   const value = process.env.BLASPROP_BACKEND;
   if (value === undefined || value === '') return undefined;
-  if (value !== 'auto' && value !== 'native' && value !== 'wasm' && value !== 'js') {
-    throw new ConfigError(`BLASPROP_BACKEND must be 'auto', 'native', 'wasm' or 'js', got '${value}'`);
+  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) {
+    throw new ConfigError(`BLASPROP_BACKEND must be one of ${BACKEND_CHOICES.map((c) => `'${c}'`).join(', ')}, got '${value}'`);
   }
-  return value;
+  return value as BackendChoice;
 }
 
 /** Sets the default BLAS thread count once, before the first native network: one per physical core. */

@@ -15,11 +15,21 @@ export const ACTIVATION_CODES: Readonly<Record<ActivationName, number>> = {
   softmax: 5,
 };
 
+/** Every activation name, in code order. */
+export const ACTIVATIONS = Object.keys(ACTIVATION_CODES) as ActivationName[];
+
 export const LOSS_CODES: Readonly<Record<LossName, number>> = {
   mse: 0,
   'cross-entropy': 1,
   'binary-cross-entropy': 2,
 };
+
+/** Every loss name, in code order. */
+export const LOSSES = Object.keys(LOSS_CODES) as LossName[];
+
+/** The valid numeric codes, for backends checking what they are handed. */
+export const ACTIVATION_CODE_VALUES: readonly number[] = Object.values(ACTIVATION_CODES);
+export const LOSS_CODE_VALUES: readonly number[] = Object.values(LOSS_CODES);
 
 export const OPTIMIZER_CODES = { sgd: 0, adam: 1 } as const;
 

@@ -1,13 +1,14 @@
 // The contract between the Network façade and a backend. The native addon's NativeNetwork
 // (native/napi/network_wrap.cc), the WebAssembly WasmNetwork (lib/backends/wasm) and the TypeScript
-// JsNetwork (lib/backends/js) implement it with identical semantics; everything here is already validated by the façade.
+// JsNetwork (lib/backends/js) implement it with identical semantics; everything here is already
+// validated by the façade.
+import type { DType, FloatArray } from './dtype';
 
-/** A floating-point array in the network's dtype. */
-export type FloatArray = Float32Array | Float64Array;
+export type { FloatArray };
 
 /** What a backend network is built from. Buffers are owned by the façade and shared with the backend. */
 export interface EngineSpec {
-  dtype: 'float32' | 'float64';
+  dtype: DType;
   /** sizes[0] = inputs, sizes[l] = units of layer l (l = 1..L). */
   sizes: number[];
   /** Activation code per layer; index 0 unused (0). */

@@ -1,11 +1,18 @@
 // blasprop's public API. This file only re-exports.
 export { Network } from './network';
-export type { Evaluation, LayerWeights, StepOptions } from './network';
-export type { NetworkOptions, LayerOptions, DType, BackendChoice, Architecture, ResolvedLayer } from './architecture';
+export type { StepOptions } from './network';
+export type { Evaluation } from './metrics';
+export type { LayerWeights, LayerWeightsInput } from './layer-weights';
+export type { NetworkOptions, LayerOptions, BackendChoice, Architecture, ResolvedLayer, ParameterLayout } from './architecture';
+export type { DType, FloatArray } from './dtype';
 export type { ActivationName, LossName } from './codes';
 export type { Init, InitName, InitOptions } from './initializers';
 export type { Matrix, MatrixInput, TargetInput, LabelInput } from './input';
-export type { FitOptions, History, EpochRecord, EpochLogs, BatchLogs, FitCallbacks, EarlyStoppingOptions, LayerDiagnostics } from './fit';
+export type { History, EpochRecord, LayerDiagnostics } from './fit';
+export type { FitOptions, EpochLogs, BatchLogs, FitCallbacks, EarlyStoppingOptions } from './fit-options';
+export type { Batch, BatchSource, SyncBatchSource, StreamFitOptions } from './fit-stream';
+export type { ReduceOnPlateauOptions } from './plateau';
+export type { WarmupOptions } from './schedule';
 export type { OptimizerOptions, RegularizationOptions } from './optimizer';
 export type { ScheduleOptions } from './schedule';
 export { backendInfo, setThreads, physicalCores } from './backend';

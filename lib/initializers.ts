@@ -1,8 +1,9 @@
-// Weight initializers (the seed's list). Biases start at zero. All draws come from the network's
+// Weight initializers (the lecture's list). Biases start at zero. All draws come from the network's
 // seeded Rng in TypeScript, so the same seed gives the same initial weights on every backend.
 import { ConfigError } from './errors';
 import { checkChoice, checkKnownKeys, checkNumber } from './options';
 import type { Rng } from './rng';
+import type { FloatArray } from './dtype';
 
 /** Initializer names. `xavier` = `glorot` (normal), `he` = `he-normal`. */
 export type InitName =
@@ -73,7 +74,7 @@ export function resolveInit(init: Init, fanIn: number, fanOut: number, where: st
 }
 
 /** Fills W (row-major [out × in]) by the rule, drawing from rng in order. */
-export function fillWeights(W: Float32Array | Float64Array, rule: InitRule, rng: Rng): void {
+export function fillWeights(W: FloatArray, rule: InitRule, rng: Rng): void {
   for (let k = 0; k < W.length; k++) {
     W[k] = rule.kind === 'constant' ? rule.value : rule.kind === 'normal' ? rule.mean + rule.std * rng.normal() : (2 * rng.uniform() - 1) * rule.limit;
   }

@@ -12,3 +12,16 @@ export function accuracyDenominator(loss: LossName, outputs: number, rows: numbe
 export function reportsAccuracy(loss: LossName): boolean {
   return loss !== 'mse';
 }
+
+/** Loss (mean over rows) and, for classification losses, accuracy. */
+export interface Evaluation {
+  loss: number;
+  accuracy?: number;
+}
+
+/** The Evaluation of `rows` rows from a backend's sums (lossSum, correct). */
+export function evaluationFromSums(loss: LossName, outputs: number, lossSum: number, correct: number, rows: number): Evaluation {
+  const result: Evaluation = { loss: lossSum / rows };
+  if (reportsAccuracy(loss)) result.accuracy = correct / accuracyDenominator(loss, outputs, rows);
+  return result;
+}

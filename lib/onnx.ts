@@ -6,13 +6,15 @@
 // named next to each node below (https://onnx.ai/onnx/operators/).
 
 import type * as OnnxProtoModule from 'onnx-proto';
-import type { ActivationName } from './codes';
+import { ACTIVATIONS, type ActivationName } from './codes';
+import type { DType, FloatArray } from './dtype';
 import { BlaspropError, ConfigError, DTypeError, ShapeError } from './errors';
+import { littleEndianBytes } from './little-endian';
 
 /** The plain description of a trained network that {@link modelToOnnx} exports. */
 export interface OnnxModelDescription {
   /** Element type of the parameters and of the exported graph (FLOAT or DOUBLE tensors). */
-  dtype: 'float32' | 'float64';
+  dtype: DType;
   /** sizes[0] = inputs, sizes[l] = units of layer l (l = 1..L); at least one layer. */
   sizes: number[];
   /** Activation of each layer l = 1..L (length L); 'softmax' is allowed on the last layer only. */
@@ -20,7 +22,7 @@ export interface OnnxModelDescription {
   /** Leaky-ReLU slope of each layer l = 1..L (length L); read only where the activation is 'leaky-relu'. */
   slopes: number[];
   /** Flat parameters W^1 b^1 W^2 b^2 …; W^l row-major [out × in] (like PyTorch Linear), b^l of length out. */
-  params: Float32Array | Float64Array;
+  params: FloatArray;
 }
 
 /** Options of {@link modelToOnnx}. */
@@ -59,9 +61,7 @@ export function onnxIrVersion(opset: number): number {
   return ir;
 }
 
-const KNOWN_ACTIVATIONS: ReadonlySet<string> = new Set<ActivationName>([
-  'identity', 'sigmoid', 'tanh', 'relu', 'leaky-relu', 'softmax',
-]);
+const KNOWN_ACTIVATIONS: ReadonlySet<string> = new Set<ActivationName>(ACTIVATIONS);
 
 // A protobuf message (and so a single ONNX file without external data) is limited to 2 GiB.
 const MAX_PROTOBUF_BYTES = 2 ** 31 - 1;
@@ -86,11 +86,11 @@ function loadOnnx(): OnnxNamespace {
 }
 
 interface ValidatedModel {
-  dtype: 'float32' | 'float64';
+  dtype: DType;
   sizes: number[];
   activations: ActivationName[];
   slopes: number[];
-  params: Float32Array | Float64Array;
+  params: FloatArray;
 }
 
 function validate(desc: OnnxModelDescription): ValidatedModel {
@@ -153,24 +153,6 @@ function validate(desc: OnnxModelDescription): ValidatedModel {
     );
   }
   return { dtype, sizes: [...sizes], activations: [...activations], slopes: [...slopes], params };
-}
-
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** TensorProto.raw_data: the values as little-endian bytes, whatever the host's byte order. */
-function rawLittleEndian(values: Float32Array | Float64Array): Uint8Array {
-  const out = new Uint8Array(values.byteLength);
-  if (HOST_LITTLE_ENDIAN) {
-    out.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-  } else {
-    const view = new DataView(out.buffer);
-    if (values instanceof Float32Array) {
-      for (let i = 0; i < values.length; i++) view.setFloat32(4 * i, values[i], true);
-    } else {
-      for (let i = 0; i < values.length; i++) view.setFloat64(8 * i, values[i], true);
-    }
-  }
-  return out;
 }
 
 /**
@@ -254,8 +236,8 @@ export function modelToOnnx(desc: OnnxModelDescription, options: OnnxExportOptio
     const weightName = claim(`${prefix}.weight`);
     const biasName = claim(`${prefix}.bias`);
     initializers.push(
-      { name: weightName, dataType: elemType, dims: [outUnits, inUnits], rawData: rawLittleEndian(weight) },
-      { name: biasName, dataType: elemType, dims: [outUnits], rawData: rawLittleEndian(bias) },
+      { name: weightName, dataType: elemType, dims: [outUnits, inUnits], rawData: littleEndianBytes(weight) },
+      { name: biasName, dataType: elemType, dims: [outUnits], rawData: littleEndianBytes(bias) },
     );
 
     // Gemm: https://onnx.ai/onnx/operators/onnx__Gemm.html — Y = A·Bᵀ + C with transB = 1.
@@ -298,7 +280,7 @@ export function modelToOnnx(desc: OnnxModelDescription, options: OnnxExportOptio
         } else {
           // PRelu: https://onnx.ai/onnx/operators/onnx__PRelu.html — the slope as a DOUBLE tensor keeps all 53 bits.
           const slopeName = claim(`${prefix}.slope`);
-          initializers.push({ name: slopeName, dataType: elemType, dims: [1], rawData: rawLittleEndian(new ArrayType([slope])) });
+          initializers.push({ name: slopeName, dataType: elemType, dims: [1], rawData: littleEndianBytes(new ArrayType([slope])) });
           nodes.push({ name: `${prefix}/PRelu`, opType: 'PRelu', input: [z, slopeName], output: [a] });
         }
         break;

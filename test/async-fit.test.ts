@@ -5,6 +5,7 @@ import * as http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BusyError, ConfigError, Network, physicalCores, setThreads, type FitOptions, type NetworkOptions } from '../lib';
+import { networkState } from '../lib/network';
 import { lcg } from './helpers/reference';
 
 function dataset(rows: number, cols: number, classes: number, seed: number): { x: { data: Float32Array; shape: [number, number] }; y: Int32Array } {
@@ -79,7 +80,7 @@ describe('asynchronous fit (native)', () => {
     expect(p99).toBeLessThan(50);
     expect(Math.max(...latencies)).toBeLessThan(200);
     // Consistent: every step reported was applied completely and no other step was.
-    expect(net.state().optimizerStep).toBe(batches);
+    expect(networkState(net).optimizerStep).toBe(batches);
     expect(net.busy).toBe(false);
     const evaluation = net.evaluate(x, y);
     expect(Number.isFinite(evaluation.loss)).toBe(true);
@@ -93,7 +94,7 @@ describe('asynchronous fit (native)', () => {
     await expect(net.fit(x, y)).rejects.toThrow(BusyError);
     expect(() => net.fitSync(x, y)).toThrow(BusyError);
     expect(() => net.trainStep(x, y, 0.1)).toThrow(BusyError);
-    expect(() => net.setWeights(net.state().params as never)).toThrow(BusyError);
+    expect(() => net.setWeights(networkState(net).params as never)).toThrow(BusyError);
     expect(() => net.predict(x)).toThrow(/predict\(\) was called while fit\(\) is running/);
     expect(() => net.getWeights()).toThrow(BusyError);
     const history = await fit;

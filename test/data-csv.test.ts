@@ -214,7 +214,7 @@ describe('CSV errors', () => {
       [{ label: 'y', features: ['a', 'y'] }, 'column "y" cannot be both the label and a feature'],
       [{ label: 'y', features: ['a', 'a'] }, 'features lists "a" twice'],
       [{ label: 'y', labelType: 'number', classes: ['a'] }, "classes can only be given with labelType 'class'"],
-      [{ label: 'y', labelEncoding: 'x' } as CsvOptions, 'unknown option "labelEncoding"'],
+      [{ label: 'y', labelEncoding: 'x' } as CsvOptions, "unknown option 'labelEncoding'"],
     ];
     for (const [options, message] of cases) {
       const err = errorOf('a,y\n1,2\n', options);

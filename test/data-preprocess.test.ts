@@ -268,7 +268,7 @@ describe('trainTestSplit', () => {
     );
     expect(() => trainTestSplit(x, y, { testSize: 10 })).toThrow('testSize must be an integer in [1, 9] for 10 rows, got 10');
     expect(() => trainTestSplit(x, y, { seed: -1 })).toThrow(ConfigError);
-    expect(() => trainTestSplit(x, y, { testFrac: 0.2 } as never)).toThrow('unknown option "testFrac"');
+    expect(() => trainTestSplit(x, y, { testFrac: 0.2 } as never)).toThrow("unknown option 'testFrac'");
     const one: Matrix = { data: new Float32Array(2), shape: [1, 2] };
     expect(() => trainTestSplit(one, new Int32Array(1))).toThrow('cannot split 1 row into non-empty training and test sets');
   });

@@ -2,20 +2,28 @@
 // for every allowed activation × loss pairing, depths 1–4 and batch sizes 1, 3 and 16.
 import { describe, expect, it } from 'vitest';
 import { Network, type ActivationName, type LossName, type NetworkOptions } from '../lib';
+import { resolveArchitecture } from '../lib/architecture';
+import { ACTIVATIONS, LOSSES } from '../lib/codes';
 import { BACKENDS } from './helpers/backends';
 import { lcg, randomRows } from './helpers/reference';
 
-const HIDDEN: ActivationName[] = ['identity', 'sigmoid', 'tanh', 'relu', 'leaky-relu'];
-/** Every allowed output activation and loss pairing (labels for cross-entropy checked separately). */
-const OUTPUTS: { activation: ActivationName; loss: LossName }[] = [
-  { activation: 'identity', loss: 'mse' },
-  { activation: 'sigmoid', loss: 'mse' },
-  { activation: 'tanh', loss: 'mse' },
-  { activation: 'relu', loss: 'mse' },
-  { activation: 'leaky-relu', loss: 'mse' },
-  { activation: 'softmax', loss: 'cross-entropy' },
-  { activation: 'sigmoid', loss: 'binary-cross-entropy' },
-];
+/** Every activation a hidden layer may have (softmax is output-only), from lib/codes.ts. */
+const HIDDEN = ACTIVATIONS.filter((a): a is Exclude<ActivationName, 'softmax'> => a !== 'softmax');
+/**
+ * Every allowed output activation and loss pairing, found by asking the architecture rules
+ * (labels for cross-entropy checked separately): a new activation or loss is checked without
+ * editing this file.
+ */
+const OUTPUTS: { activation: ActivationName; loss: LossName }[] = ACTIVATIONS.flatMap((activation) =>
+  LOSSES.filter((loss) => {
+    try {
+      resolveArchitecture({ inputs: 2, layers: [{ units: 2, activation }], loss });
+      return true;
+    } catch {
+      return false;
+    }
+  }).map((loss) => ({ activation, loss })),
+);
 /** Step of the five-point stencil f' ≈ (8(f(h) − f(−h)) − (f(2h) − f(−2h))) / 12h: O(h⁴) truncation, so h can be large enough to keep round-off small. */
 const H = 2e-5;
 
@@ -83,7 +91,7 @@ describe.each(BACKENDS)('gradient check, %s backend, float64', (backend) => {
   }
 
   it.each(cases)('$hidden × $depth layers → $out.activation + $out.loss, batch $batch', ({ hidden, depth, out, batch }) => {
-    const rand = lcg(depth * 1000 + batch * 7 + HIDDEN.indexOf(hidden) * 31 + OUTPUTS.indexOf(out) * 131);
+    const rand = lcg(depth * 1000 + batch * 7 + (HIDDEN as readonly ActivationName[]).indexOf(hidden) * 31 + OUTPUTS.indexOf(out) * 131);
     const outputs = 3;
     const layers: NetworkOptions['layers'] = [];
     for (let l = 0; l < depth - 1; l++) layers.push({ units: 4 + l, activation: hidden, init: { type: 'normal', std: 0.8 } });

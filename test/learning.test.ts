@@ -1,4 +1,4 @@
-// The network learns: XOR with a 2-4-1 network, and the seed's symmetry point about zero init.
+// The network learns: XOR with a 2-4-1 network, and the lecture's symmetry point about zero init.
 import { describe, expect, it } from 'vitest';
 import { Network } from '../lib';
 import { BACKENDS } from './helpers/backends';

@@ -12,6 +12,7 @@ import {
   BusyError, ConfigError, DTypeError, FormatError, Network, type FitOptions, type NetworkOptions,
 } from '../lib';
 import { crc32 } from '../lib/persistence/crc32';
+import { networkState } from '../lib/network';
 import { BACKENDS, type BackendName } from './helpers/backends';
 import { lcg, randomRows } from './helpers/reference';
 
@@ -118,7 +119,7 @@ afterEach(() => {
 
 /** Every byte of a network's state: parameters, optimizer state, RNG states, optimizer step and key. */
 function stateBytes(net: Network): Buffer {
-  const s = net.state();
+  const s = networkState(net);
   const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   return Buffer.concat([
     bytes(s.params), bytes(s.optM), bytes(s.optV), bytes(s.dropoutRng), bytes(s.shuffleRng),
@@ -128,7 +129,7 @@ function stateBytes(net: Network): Buffer {
 
 /** A copy of the parameter bytes. */
 function paramBytes(net: Network): Buffer {
-  const p = net.state().params;
+  const p = networkState(net).params;
   return Buffer.from(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
 }
 
@@ -324,12 +325,12 @@ describe('file format', () => {
       dtype: 'float64',
       parameterCount: net.parameterCount,
       layout: { weightOffsets: net.layout.weightOffsets, biasOffsets: net.layout.biasOffsets, count: net.layout.count },
-      optimizer: { key: net.state().optimizerKey, step: net.state().optimizerStep },
-      rng: { dropout: Array.from(net.state().dropoutRng), shuffle: Array.from(net.state().shuffleRng) },
+      optimizer: { key: networkState(net).optimizerKey, step: networkState(net).optimizerStep },
+      rng: { dropout: Array.from(networkState(net).dropoutRng), shuffle: Array.from(networkState(net).shuffleRng) },
     });
     expect(Number.isNaN(Date.parse(header.createdAt as string))).toBe(false);
     expect(header.sections.map((s) => s.name)).toEqual(['params', 'optM', 'optV']);
-    const state = net.state();
+    const state = networkState(net);
     for (const s of header.sections) {
       expect(s.offset % 8).toBe(0);
       expect(s.length).toBe(net.parameterCount);
@@ -348,7 +349,7 @@ describe('file format', () => {
     const buf = net.toBuffer();
     const { header, dataStart } = parseFile(buf);
     expect(header.sections.map((s) => [s.offset, s.byteLength])).toEqual([[0, 132], [136, 132], [272, 132]]);
-    const params = net.state().params;
+    const params = networkState(net).params;
     for (let k = 0; k < params.length; k++) expect(buf.readFloatLE(dataStart + 4 * k)).toBe(params[k]);
   });
 

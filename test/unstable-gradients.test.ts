@@ -1,4 +1,4 @@
-// The seed's unstable-gradient claims, as measured facts about this library, read from the
+// The lecture's unstable-gradient claims, as measured facts about this library, read from the
 // per-layer diagnostics that fit records.
 import { describe, expect, it } from 'vitest';
 import { Network, type ActivationName, type Init, type LayerDiagnostics } from '../lib';
@@ -24,7 +24,7 @@ function diagnosticsOf(activation: ActivationName, init: Init, width = 32): Laye
 
 describe('unstable gradients (10-layer networks)', () => {
   it('sigmoid with N(0, 1) weights: the first layer’s bias gradient is orders of magnitude smaller than the last layer’s', () => {
-    // The seed's picture: each layer back multiplies the gradient by about σ'(z)·w with σ' ≤ 1/4.
+    // The lecture's picture: each layer back multiplies the gradient by about σ'(z)·w with σ' ≤ 1/4.
     // Wider layers compensate with a larger ‖W‖, so the effect is strongest in narrow networks.
     const ratios = [1, 4, 32].map((width) => {
       const d = diagnosticsOf('sigmoid', { type: 'normal', std: 1 }, width);

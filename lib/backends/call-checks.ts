@@ -3,7 +3,7 @@
 // row indices, label ranges. The façade has validated values with user-facing errors already; these
 // keep a direct caller of an engine from reading out of bounds. Each engine passes its own `fail`,
 // which prefixes the message ('blasprop js: …').
-import { DIAGNOSTICS_PER_LAYER, LOSS_CODES } from '../codes';
+import { ACTIVATION_CODE_VALUES, DIAGNOSTICS_PER_LAYER, LOSS_CODE_VALUES, LOSS_CODES } from '../codes';
 import type { DatasetCall, EngineSpec, EvaluateCall, FloatArray, PredictCall, TrainCall } from '../engine';
 import type { FloatArrayConstructor } from './js/blas';
 
@@ -34,9 +34,9 @@ export function checkSpec(fail: Fail, spec: EngineSpec): { Float: FloatArrayCons
   if (spec.dropout.length !== L) fail(`'dropout' must hold ${L} probabilities`);
   for (let l = 1; l <= L; l++) {
     const code = spec.activations[l]!;
-    if (!Number.isInteger(code) || code < 0 || code > 5) fail(`unknown activation code ${code}`);
+    if (!ACTIVATION_CODE_VALUES.includes(code)) fail(`unknown activation code ${code}`);
   }
-  if (spec.loss !== 0 && spec.loss !== 1 && spec.loss !== 2) fail(`unknown loss code ${spec.loss}`);
+  if (!LOSS_CODE_VALUES.includes(spec.loss)) fail(`unknown loss code ${spec.loss}`);
   let paramCount = 0;
   for (let l = 1; l <= L; l++) paramCount += spec.sizes[l]! * (spec.sizes[l - 1]! + 1);
   checkFloatArray(fail, 'params', spec.params, Float, paramCount);

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
+import type { FloatArray } from '../dtype';
+import { selectOpenblasCoretype } from './openblas-coretype';
 
 /** Build and runtime facts of the BLAS inside the native addon. */
 export interface BlasInfo {
@@ -23,7 +25,7 @@ export interface NativeBinding {
   setThreads(n: number, adaptive?: boolean): void;
   blasInfo(): BlasInfo;
   /** Index of the first NaN or ±Infinity, or −1. */
-  firstNonFinite(data: Float32Array | Float64Array): number;
+  firstNonFinite(data: FloatArray): number;
 }
 
 type LoadResult = { binding: NativeBinding; path: string } | { error: Error };
@@ -100,6 +102,7 @@ function load(): LoadResult {
       return (loaded = { error: new Error(oneLine(e)) });
     }
   }
+  selectOpenblasCoretype();
   // A source build that does not load must not hide a working platform package: every candidate is tried.
   const reasons: string[] = [];
   for (const candidate of list) {

@@ -10,6 +10,7 @@ import { parseDecimal } from '../data/decimal';
 import { GrowableArray } from '../data/growable-array';
 import type { Matrix } from '../data/matrix';
 import { FormatError } from '../errors';
+import type { DType } from '../dtype';
 
 /** Options of {@link readFeatureCsv}. */
 export interface FeatureCsvOptions {
@@ -18,7 +19,7 @@ export interface FeatureCsvOptions {
   /** Columns to skip when `features` is not given (e.g. a label column). */
   ignore?: readonly string[];
   /** Element type of the result. */
-  dtype: 'float32' | 'float64';
+  dtype: DType;
 }
 
 /** The features of a CSV file. */

@@ -13,6 +13,7 @@ import { EXIT_USAGE, errorMessage, exitCodeOf, oneLine } from './cli-error';
 import { evaluateCommand, type EvaluateCommandOptions } from './evaluate-command';
 import { predictCommand, type PredictCommandOptions } from './predict-command';
 import { HIDDEN_ACTIVATIONS, OPTIMIZERS, SCHEDULES, trainCommand, type TrainCommandOptions } from './train-command';
+import { BACKEND_CHOICES } from '../architecture';
 
 function version(): string {
   try {
@@ -25,7 +26,7 @@ function version(): string {
 /** Options every command has. */
 function withCommonOptions(command: Command): Command {
   return command
-    .addOption(new Option('--backend <name>', 'backend to run on').choices(['auto', 'native', 'wasm', 'js']).default('auto'))
+    .addOption(new Option('--backend <name>', 'backend to run on').choices(BACKEND_CHOICES).default('auto'))
     .addOption(new Option('--quiet', 'print only the final result').conflicts('json'))
     .addOption(new Option('--json', 'print JSON lines instead of text, for logs (train: one per epoch and a final one)'));
 }

@@ -9,6 +9,7 @@ import { Standardizer, type StandardizerState } from '../data/standardizer';
 import type { Matrix } from '../data/matrix';
 import { FormatError } from '../errors';
 import type { Network } from '../network';
+import type { FloatArray } from '../dtype';
 
 /** Preprocessing of a model trained on a CSV file. */
 export interface CsvPreprocessing {
@@ -52,7 +53,7 @@ export function serializePreprocessing(p: Preprocessing): string {
 }
 
 /** Applies the CSV standardization (fitted at training time) to new rows. */
-export function standardize<A extends Float32Array | Float64Array>(p: CsvPreprocessing, x: Matrix<A>): Matrix<A> {
+export function standardize<A extends FloatArray>(p: CsvPreprocessing, x: Matrix<A>): Matrix<A> {
   return Standardizer.fromJSON(p.standardizer).transform(x);
 }
 

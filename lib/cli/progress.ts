@@ -7,7 +7,7 @@
 // The bar is only drawn when stderr is a terminal, so redirected output stays clean.
 import { SingleBar } from 'cli-progress';
 
-import type { BatchLogs, EpochLogs, FitCallbacks } from '../fit';
+import type { BatchLogs, EpochLogs, FitCallbacks } from '../fit-options';
 import { duration, integer, metric, percent, seconds } from './format';
 
 /** How a command reports: human-readable with bars, JSON lines, or only the final result. */

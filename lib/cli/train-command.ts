@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import type { BackendChoice, DType } from '../architecture';
 import { backendInfo } from '../backend';
 import type { ActivationName } from '../codes';
-import type { FitOptions, History } from '../fit';
+import type { History } from '../fit';
+import type { FitOptions } from '../fit-options';
 import { Network } from '../network';
 import type { OptimizerOptions } from '../optimizer';
 import { resolveSchedule, type ScheduleOptions } from '../schedule';
@@ -124,7 +125,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   say(`training ${shapeText(net.architecture)} (${integer(net.parameterCount)} parameters, ${classes.length} classes) on ${integer(trainRows)} rows` +
     `${data.validation ? `, validating on ${integer(data.validation.x.shape[0])}` : ''}; ${o.epochs} epochs of batch ${batchSize}; ${describeOptimizer(o, learningRate)}; ${backendText}; seed ${seed}`);
 
-  const progress = new TrainingProgress({ mode, epochs: o.epochs, trainRows, heldOutName: 'val', learningRate: (e) => lrAt(learningRate, e) });
+  const progress = new TrainingProgress({ mode, epochs: o.epochs, trainRows, heldOutName: 'val', learningRate: (e) => lrAt.rate(learningRate, e, Infinity) });
   const fitOptions: FitOptions = {
     epochs: o.epochs,
     batchSize,

@@ -1,16 +1,17 @@
 // The dense row-major matrix that the data loaders produce and the network consumes.
 
 import { DTypeError, ShapeError } from '../errors';
-import { describeValue } from './describe-value';
+import { describe } from '../options';
+import type { DType, FloatArray } from '../dtype';
 
 /** The floating-point element types a {@link Matrix} can hold. */
-export type MatrixData = Float32Array | Float64Array;
+export type MatrixData = FloatArray;
 
 /**
  * A dense matrix stored row-major: element (i, j) is `data[i * shape[1] + j]`, and
  * `data.length === shape[0] * shape[1]`.
  */
-export interface Matrix<A extends Float32Array | Float64Array = Float32Array | Float64Array> {
+export interface Matrix<A extends FloatArray = FloatArray> {
   /** The elements, row after row. */
   data: A;
   /** `[rows, cols]`. */
@@ -18,7 +19,7 @@ export interface Matrix<A extends Float32Array | Float64Array = Float32Array | F
 }
 
 /** The element type of a matrix by name: `'float32'` ↔ Float32Array, `'float64'` ↔ Float64Array. */
-export type MatrixDType = 'float32' | 'float64';
+export type MatrixDType = DType;
 
 /** The array type that goes with a {@link MatrixDType}. */
 export type MatrixDataOf<D extends MatrixDType> = D extends 'float64' ? Float64Array : Float32Array;
@@ -37,11 +38,11 @@ export function assertMatrix(value: Matrix, what: string): void {
     throw new DTypeError(`${what} must be a matrix { data, shape: [rows, cols] }, got ${value === null ? 'null' : typeof value}`);
   }
   if (!(value.data instanceof Float32Array) && !(value.data instanceof Float64Array)) {
-    throw new DTypeError(`${what}.data must be a Float32Array or Float64Array, got ${describeValue(value.data)}`);
+    throw new DTypeError(`${what}.data must be a Float32Array or Float64Array, got ${describe(value.data)}`);
   }
   const shape: unknown = value.shape;
   if (!Array.isArray(shape)) {
-    throw new DTypeError(`${what}.shape must be an array [rows, cols], got ${describeValue(shape)}`);
+    throw new DTypeError(`${what}.shape must be an array [rows, cols], got ${describe(shape)}`);
   }
   if (shape.length !== 2 || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new ShapeError(`${what}.shape must be two non-negative integers [rows, cols], got ${JSON.stringify(shape)}`);

@@ -4,6 +4,7 @@ import { ConfigError, FormatError, NonFiniteError, ShapeError } from '../errors'
 import { allocateLike, assertMatrix } from './matrix';
 import type { Matrix, MatrixData } from './matrix';
 import { readFiniteNumbers } from './saved-numbers';
+import { checkKnownKeys } from '../options';
 
 /** Options of {@link MinMaxScaler}. */
 export interface MinMaxScalerOptions {
@@ -41,9 +42,7 @@ export class MinMaxScaler {
    * @throws ConfigError if the range is not two finite numbers lo < hi, or for an unknown option.
    */
   constructor(options: MinMaxScalerOptions = {}) {
-    for (const key of Object.keys(options)) {
-      if (key !== 'range') throw new ConfigError(`MinMaxScaler: unknown option "${key}" (known: range)`);
-    }
+    checkKnownKeys(options, ['range'], 'MinMaxScaler options');
     const range: unknown = options.range ?? [0, 1];
     if (
       !Array.isArray(range) ||

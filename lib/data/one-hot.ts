@@ -1,7 +1,7 @@
 // One-hot encoding of integer class labels.
 
 import { ConfigError, DTypeError, LabelError } from '../errors';
-import { describeValue } from './describe-value';
+import { checkKnownKeys, describe } from '../options';
 import { allocateOf } from './matrix';
 import type { Matrix, MatrixDataOf, MatrixDType } from './matrix';
 
@@ -28,15 +28,13 @@ export function oneHot<D extends MatrixDType = 'float32'>(
   classes?: number,
   options: OneHotOptions<D> = {},
 ): Matrix<MatrixDataOf<D>> {
-  for (const key of Object.keys(options)) {
-    if (key !== 'dtype') throw new ConfigError(`oneHot: unknown option "${key}" (known: dtype)`);
-  }
+  checkKnownKeys(options, ['dtype'], 'oneHot options');
   const dtype = options.dtype ?? 'float32';
   if (dtype !== 'float32' && dtype !== 'float64') {
     throw new ConfigError(`oneHot: dtype must be 'float32' or 'float64', got ${JSON.stringify(dtype)}`);
   }
   if (labels === null || typeof labels !== 'object' || typeof labels.length !== 'number') {
-    throw new DTypeError(`oneHot: labels must be an array or typed array of class indices, got ${describeValue(labels)}`);
+    throw new DTypeError(`oneHot: labels must be an array or typed array of class indices, got ${describe(labels)}`);
   }
   const n = labels.length;
   for (let i = 0; i < n; i++) {

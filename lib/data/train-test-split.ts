@@ -2,7 +2,7 @@
 
 import { ConfigError, DTypeError, ShapeError } from '../errors';
 import { Rng } from '../rng';
-import { describeValue } from './describe-value';
+import { checkKnownKeys, describe } from '../options';
 import { allocateLike, assertMatrix } from './matrix';
 import type { Matrix, MatrixData } from './matrix';
 
@@ -83,11 +83,7 @@ export function trainTestSplit<X extends MatrixData, Y extends SplitTarget>(
 
 function resolveTestCount(options: TrainTestSplitOptions, rows: number): number {
   if (options === null || typeof options !== 'object') throw new ConfigError('trainTestSplit: options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.includes(key)) {
-      throw new ConfigError(`trainTestSplit: unknown option "${key}" (known: ${KNOWN_OPTIONS.join(', ')})`);
-    }
-  }
+  checkKnownKeys(options, KNOWN_OPTIONS, 'trainTestSplit options');
   const { testFraction, testSize, seed, shuffle } = options;
   if (seed !== undefined && (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)) {
     throw new ConfigError(`trainTestSplit: seed must be an integer in [0, 2^32), got ${String(seed)}`);
@@ -126,7 +122,7 @@ function targetRows(y: SplitTarget): number {
     return y.shape[0];
   }
   throw new DTypeError(
-    `trainTestSplit: y must be an Int32Array, Float32Array, Float64Array or a matrix { data, shape }, got ${describeValue(y)}`,
+    `trainTestSplit: y must be an Int32Array, Float32Array, Float64Array or a matrix { data, shape }, got ${describe(y)}`,
   );
 }
 

@@ -2,10 +2,10 @@
 // checked — magic, version, sizes, checksums, header fields, architecture — before anything is
 // built, so a bad file never yields a half-loaded network.
 import type { NetworkOptions } from '../architecture';
-import type { NetworkState } from '../network';
 import { FormatError } from '../errors';
 import { crc32 } from './crc32';
-import { fromLittleEndian } from './endian';
+import { fromLittleEndian } from '../little-endian';
+import type { TrainingState } from '../network-state';
 import { align, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, type ModelHeader, type SectionName } from './format';
 import { validateHeader } from './header';
 
@@ -15,7 +15,7 @@ export interface DecodedModel {
   /** Options to build the network from (architecture with seed, no backend). */
   options: NetworkOptions;
   /** The state to restore into the freshly built network. */
-  state: Omit<NetworkState, 'options' | 'seed'>;
+  state: TrainingState;
 }
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;

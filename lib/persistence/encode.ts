@@ -1,23 +1,25 @@
 // Encoding a network's full state as a model file (format.ts describes the layout).
-import type { FloatArray } from '../engine';
-import type { Network } from '../network';
+import { parameterLayout, resolveArchitecture } from '../architecture';
+import type { FloatArray } from '../dtype';
+import { littleEndianBytes } from '../little-endian';
+import type { NetworkState } from '../network-state';
 import { libraryVersion } from '../version';
 import { crc32 } from './crc32';
-import { littleEndianBytes } from './endian';
 import {
   align, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, SECTION_NAMES,
   type ModelHeader, type SectionEntry, type SectionName,
 } from './format';
 
 /**
- * Encodes the network's complete state (architecture, parameters, optimizer state, random
+ * Encodes a network's complete state (architecture, parameters, optimizer state, random
  * generator states) as the bytes of a model file. The result is a snapshot: later training does
  * not change it.
  */
-export function encodeNetwork(net: Network): Buffer {
-  const state = net.state();
-  const dtype = net.dtype;
+export function encodeModel(state: NetworkState): Buffer {
   const { backend: _backend, ...options } = state.options;
+  const architecture = resolveArchitecture(state.options);
+  const layout = parameterLayout(architecture);
+  const dtype = architecture.dtype;
   const arrays: Record<SectionName, FloatArray> = { params: state.params, optM: state.optM, optV: state.optV };
 
   const sections: SectionEntry[] = [];
@@ -37,8 +39,8 @@ export function encodeNetwork(net: Network): Buffer {
     createdAt: new Date().toISOString(),
     architecture: { ...options, dtype, seed: state.seed },
     dtype,
-    parameterCount: net.parameterCount,
-    layout: { weightOffsets: [...net.layout.weightOffsets], biasOffsets: [...net.layout.biasOffsets], count: net.layout.count },
+    parameterCount: layout.count,
+    layout: { weightOffsets: [...layout.weightOffsets], biasOffsets: [...layout.biasOffsets], count: layout.count },
     optimizer: { key: state.optimizerKey, step: state.optimizerStep },
     rng: { dropout: Array.from(state.dropoutRng), shuffle: Array.from(state.shuffleRng) },
     sections,

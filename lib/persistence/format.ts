@@ -42,6 +42,7 @@
 // size do not match, naming the file and the byte position; a newer format version is refused with
 // a request to upgrade blasprop.
 import type { NetworkOptions } from '../architecture';
+import type { DType } from '../dtype';
 
 /** The first 8 bytes of every model file. */
 export const MAGIC = Buffer.from('BLASPROP', 'latin1');
@@ -78,7 +79,7 @@ export interface ModelHeader {
   library: { name: string; version: string };
   createdAt: string;
   architecture: Omit<NetworkOptions, 'backend'>;
-  dtype: 'float32' | 'float64';
+  dtype: DType;
   parameterCount: number;
   layout: { weightOffsets: number[]; biasOffsets: number[]; count: number };
   optimizer: { key: string | null; step: number };
@@ -91,7 +92,3 @@ export function align(n: number): number {
   return Math.ceil(n / ALIGNMENT) * ALIGNMENT;
 }
 
-/** Bytes per element of a dtype. */
-export function elementBytes(dtype: 'float32' | 'float64'): 4 | 8 {
-  return dtype === 'float64' ? 8 : 4;
-}

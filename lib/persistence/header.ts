@@ -3,7 +3,8 @@
 // count, layout and section lengths with that architecture.
 import { parameterLayout, resolveArchitecture, type Architecture, type NetworkOptions } from '../architecture';
 import type { FormatError } from '../errors';
-import { elementBytes, SECTION_NAMES, type ModelHeader, type SectionEntry, type SectionName } from './format';
+import { elementBytes } from '../dtype';
+import { SECTION_NAMES, type ModelHeader, type SectionEntry, type SectionName } from './format';
 
 /** Makes the FormatError to throw for a problem in the header (the caller adds file and position). */
 export type HeaderFailure = (message: string, cause?: unknown) => FormatError;

@@ -1,22 +1,22 @@
-// Saving and loading networks: the functions behind Network.save / saveSync / toBuffer and
-// Network.load / loadSync / fromBuffer. The file format is described in format.ts.
+// Saving and loading model files: the functions behind Network.save / saveSync / toBuffer and
+// Network.load / loadSync / fromBuffer. They work on plain state (network-state.ts), so this
+// module never needs the Network class. The file format is described in format.ts.
 import * as fs from 'node:fs';
-import type { BackendChoice, NetworkOptions } from '../architecture';
+import { BACKEND_CHOICES, type BackendChoice } from '../architecture';
 import { ConfigError, DTypeError } from '../errors';
-import type { Network } from '../network';
+import type { NetworkState } from '../network-state';
 import { checkChoice, checkKnownKeys, describe } from '../options';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-write';
-import { decodeModel } from './decode';
-import { encodeNetwork } from './encode';
+import { decodeModel, type DecodedModel } from './decode';
+import { encodeModel } from './encode';
+
+export type { DecodedModel };
 
 /** Options of `Network.load`, `Network.loadSync` and `Network.fromBuffer`. */
 export interface LoadOptions {
-  /** The backend to run the loaded network on; default `auto`. Models load on either backend, whichever saved them. */
+  /** The backend to run the loaded network on; default `auto`. Models load on every backend, whichever saved them. */
   backend?: BackendChoice;
 }
-
-/** Builds a network (`new Network(options)`); passed in so this module needs no runtime import of network.ts. */
-export type NetworkFactory = (options: NetworkOptions) => Network;
 
 function checkPath(file: unknown, call: string): string {
   if (typeof file !== 'string' || file.length === 0) throw new ConfigError(`${call}(path): path must be a non-empty string, got ${describe(file)}`);
@@ -28,51 +28,49 @@ function checkLoadOptions(options: unknown, call: string): LoadOptions {
   if (typeof options !== 'object' || options === null) throw new ConfigError(`${call}: options must be an object, got ${describe(options)}`);
   checkKnownKeys(options, ['backend'], `${call} options`);
   const { backend } = options as LoadOptions;
-  if (backend !== undefined) checkChoice(backend, 'backend', ['auto', 'native', 'wasm', 'js'] as const);
+  if (backend !== undefined) checkChoice(backend, 'backend', BACKEND_CHOICES);
   return options as LoadOptions;
 }
 
-/** Decodes `bytes`, then builds the network and restores its state. Nothing is built unless the whole file is valid. */
-function restore(bytes: Uint8Array, source: string, options: LoadOptions, create: NetworkFactory): Network {
+/** Decodes `bytes` (fully validated); the load options' backend replaces none in the file. */
+function decode(bytes: Uint8Array, source: string, options: LoadOptions): DecodedModel {
   const model = decodeModel(bytes, source);
-  const net = create(options.backend === undefined ? model.options : { ...model.options, backend: options.backend });
-  net.restoreState(model.state);
-  return net;
+  return options.backend === undefined ? model : { ...model, options: { ...model.options, backend: options.backend } };
 }
 
-/** The bytes of a model file holding the network's complete state (see format.ts). */
-export function networkToBuffer(net: Network): Buffer {
-  return encodeNetwork(net);
+/** The bytes of a model file holding the complete state (see format.ts). */
+export function modelToBuffer(state: NetworkState): Buffer {
+  return encodeModel(state);
 }
 
-/** Writes the network to `file` atomically. */
-export function saveNetworkSync(net: Network, file: unknown): void {
+/** Writes a model file atomically. */
+export function saveModelSync(state: NetworkState, file: unknown): void {
   const target = checkPath(file, 'saveSync');
-  writeFileAtomicSync(target, encodeNetwork(net));
+  writeFileAtomicSync(target, encodeModel(state));
 }
 
-/** Writes the network to `file` atomically; the state is captured before the call returns. */
-export async function saveNetwork(net: Network, file: unknown): Promise<void> {
+/** Writes a model file atomically; the state is captured before the call returns. */
+export async function saveModel(state: NetworkState, file: unknown): Promise<void> {
   const target = checkPath(file, 'save');
-  await writeFileAtomic(target, encodeNetwork(net));
+  await writeFileAtomic(target, encodeModel(state));
 }
 
-/** Builds a network from the bytes of a model file. */
-export function networkFromBuffer(bytes: unknown, options: unknown, create: NetworkFactory): Network {
+/** Reads a model from the bytes of a model file. */
+export function modelFromBuffer(bytes: unknown, options: unknown): DecodedModel {
   if (!(bytes instanceof Uint8Array)) throw new DTypeError(`fromBuffer(buffer): buffer must be a Buffer or Uint8Array, got ${describe(bytes)}`);
-  return restore(bytes, 'buffer', checkLoadOptions(options, 'fromBuffer'), create);
+  return decode(bytes, 'buffer', checkLoadOptions(options, 'fromBuffer'));
 }
 
-/** Builds a network from a model file. */
-export function loadNetworkSync(file: unknown, options: unknown, create: NetworkFactory): Network {
+/** Reads a model file. */
+export function loadModelSync(file: unknown, options: unknown): DecodedModel {
   const source = checkPath(file, 'loadSync');
   const loadOptions = checkLoadOptions(options, 'loadSync');
-  return restore(fs.readFileSync(source), source, loadOptions, create);
+  return decode(fs.readFileSync(source), source, loadOptions);
 }
 
-/** Builds a network from a model file, reading it asynchronously. */
-export async function loadNetwork(file: unknown, options: unknown, create: NetworkFactory): Promise<Network> {
+/** Reads a model file asynchronously. */
+export async function loadModel(file: unknown, options: unknown): Promise<DecodedModel> {
   const source = checkPath(file, 'load');
   const loadOptions = checkLoadOptions(options, 'load');
-  return restore(await fs.promises.readFile(source), source, loadOptions, create);
+  return decode(await fs.promises.readFile(source), source, loadOptions);
 }

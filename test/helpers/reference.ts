@@ -1,5 +1,5 @@
 // An independent reference for tests: a plain, unoptimized forward pass and loss written from the
-// seed's equations, sharing no code with either backend.
+// the lecture's equations, sharing no code with either backend.
 export type Act = 'identity' | 'sigmoid' | 'tanh' | 'relu' | 'leaky-relu' | 'softmax';
 
 export interface RefLayer {

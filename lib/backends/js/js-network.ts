@@ -13,7 +13,7 @@ import { cast, nrm2, scal, type FloatArrayConstructor } from './blas';
 import { denseBackwardInput, denseBackwardParams, denseForward } from './dense';
 import { layerDiagnostics } from './diagnostics';
 import { dropoutBackward, dropoutForward } from './dropout';
-import { outputLossForward, type Targets } from './losses';
+import { outputLossDelta, type Targets } from './losses';
 import {
   maxNormConstrain, optimizerIsFusable, optimizerUpdate, resolveOptimizer, type OptimizerConfig,
 } from './optimizers';
@@ -163,7 +163,7 @@ export class JsNetwork implements EngineNetwork {
       y.denseOff = r * out;
       y.labels = call.labels;
       y.labelsOff = r;
-      outputLossForward(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
+      outputLossDelta(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
         gradients ? this.delta : null, B, out, deltaScale, this.stepStats);
       if (gradients) this.backward(call.X, inOff, B, false, -1, 0);
       total.lossSum += this.stepStats.lossSum;
@@ -241,7 +241,7 @@ export class JsNetwork implements EngineNetwork {
 
   /**
    * Forward through layers 1..L−1 (bias, g, and dropout when training) and the output layer's product:
-   * afterwards A[L] holds A^(L-1) (W^L)ᵀ without bias, for outputLossForward or predict.
+   * afterwards A[L] holds A^(L-1) (W^L)ᵀ without bias, for outputLossDelta or predict.
    */
   private forward(input: FloatArray, inOff: number, B: number, training: boolean): void {
     const L = this.L, sizes = this.sizes, params = this.params;
@@ -325,7 +325,7 @@ export class JsNetwork implements EngineNetwork {
   private trainStep(B: number, c: OptimizerConfig, t: number, diagnostics: Float64Array | null): void {
     const L = this.L, X = this.X;
     this.forward(X, 0, B, true);
-    outputLossForward(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], this.targets,
+    outputLossDelta(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], this.targets,
       this.delta, B, this.sizes[L], cast(this.params, 1 / B), this.stepStats);
     const fused = optimizerIsFusable(c) && diagnostics === null;
     if (fused) {

@@ -48,7 +48,7 @@ export function softplus(z: number): number {
  * (a − y) ⊙ g'(z) for mse (L = ½ Σ (y − a)²). Writes the batch's loss sum and correct count to `stats`.
  * `slope` and `deltaScale` are already cast to the element type.
  */
-export function outputLossForward(
+export function outputLossDelta(
   loss: number, g: number, slope: number,
   Z: FloatArray, b: FloatArray, bOff: number,
   y: Targets, delta: FloatArray | null,

@@ -1,4 +1,4 @@
-// The seed's worked example: a sigmoid network with the squared loss L = ½ (y − a²)², where
+// The lecture's worked example: a sigmoid network with the squared loss L = ½ (y − a²)², where
 // δ² = (a² − y) ⊙ σ(z²) ⊙ (1 − σ(z²)), ∂L/∂W² = δ² (a¹)ᵀ, ∂L/∂b² = δ², δ¹ = (W²)ᵀ δ² ⊙ σ'(z¹),
 // ∂L/∂W¹ = δ¹ xᵀ — every number below is written out by hand from those equations.
 import { describe, expect, it } from 'vitest';

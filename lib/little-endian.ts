@@ -1,10 +1,10 @@
 // Float arrays to and from little-endian bytes, whatever the byte order of the machine: on a
-// little-endian machine (almost all) the bytes are copied as they are, elsewhere every element
-// is converted through a DataView.
-import * as os from 'node:os';
-import type { FloatArray } from '../engine';
+// little-endian machine (almost all) the bytes are used as they are, elsewhere every element is
+// converted through a DataView. Model files (lib/persistence) and ONNX tensors (lib/onnx.ts) both
+// store little-endian data.
+import { floatArray, type DType, type FloatArray } from './dtype';
 
-const LITTLE_ENDIAN = os.endianness() === 'LE';
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * The little-endian bytes of `array`: a view of its memory on little-endian machines, a
@@ -20,8 +20,8 @@ export function littleEndianBytes(array: FloatArray): Uint8Array {
 }
 
 /** A new array of `length` elements of `dtype` read from little-endian `bytes` (at least length × 4 or 8 bytes). */
-export function fromLittleEndian(bytes: Uint8Array, dtype: 'float32' | 'float64', length: number): FloatArray {
-  const array = dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
+export function fromLittleEndian(bytes: Uint8Array, dtype: DType, length: number): FloatArray {
+  const array = floatArray(dtype, length);
   if (LITTLE_ENDIAN) {
     new Uint8Array(array.buffer).set(bytes.subarray(0, array.byteLength));
     return array;
