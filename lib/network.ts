@@ -67,10 +67,10 @@ export class Network {
     return this.#core.dtype;
   }
   /** The backend running this network. */
-  get backend(): 'native' | 'js' {
+  get backend(): 'native' | 'wasm' | 'js' {
     return this.#core.backend;
   }
-  /** The library running the matrix products (`openblas` also on the TypeScript backend, which has its own). */
+  /** The library running the matrix products (`openblas` also on the WebAssembly and TypeScript backends, which have their own). */
   get blas(): ProductEngine {
     return this.#core.productEngine;
   }
@@ -242,7 +242,7 @@ export class Network {
    * state and random generator states, on the backend chosen by `options.backend`.
    *
    * @param path - The model file.
-   * @param options - `backend`: `auto` (default), `native` or `js`, whichever backend saved the file;
+   * @param options - `backend`: `auto` (default), `native`, `wasm` or `js`, whichever backend saved the file;
    *   `blas`: the product engine (default `auto`). A model saved with `mixedPrecision: 'bfloat16'` loads
    *   with that setting where the CPU and backend can run it, and in float32 with a warning elsewhere.
    * @throws FormatError naming the file and byte position when the file is not a valid model

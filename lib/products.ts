@@ -50,9 +50,10 @@ export function resolveProductEngine(choice: BlasChoice, arch: Architecture, eng
   // BLASPROP_BLAS overrides 'auto' only.
   const effective = choice === 'auto' ? (environmentChoice('BLASPROP_BLAS', BLAS_CHOICES) ?? 'auto') : choice;
   const bf16 = arch.mixedPrecision === 'bfloat16';
-  if (engine.name === 'js') {
-    if (bf16) throw new BackendError("mixedPrecision 'bfloat16' needs the native backend with oneDNN; the TypeScript backend computes in float32/float64 only");
-    if (choice === 'onednn') throw new BackendError("blas 'onednn' needs the native backend; the TypeScript backend has its own products");
+  if (engine.name !== 'native') {
+    const name = engine.name === 'wasm' ? 'WebAssembly' : 'TypeScript';
+    if (bf16) throw new BackendError(`mixedPrecision 'bfloat16' needs the native backend with oneDNN; the ${name} backend computes in float32/float64 only`);
+    if (choice === 'onednn') throw new BackendError(`blas 'onednn' needs the native backend; the ${name} backend has its own products`);
     return 'openblas';
   }
   if (effective === 'onednn' && arch.dtype === 'float64') throw new ConfigError("blas 'onednn' runs float32 networks only (oneDNN has no float64 matmul on CPUs)");
