@@ -73,6 +73,19 @@ describe('oneDNN float32 engine agrees with OpenBLAS', () => {
     expect(e1!.accuracy).toBe(e0!.accuracy);
   });
 
+  it('fit on a libuv worker (async) and fitSync give the same weights on oneDNN, f32 and bf16, with an OpenBLAS fit in between', async () => {
+    const { x, y } = data(200);
+    const fit: FitOptions = { epochs: 2, batchSize: 32, learningRate: 0.05, optimizer: { type: 'sgd', momentum: 0.9 } };
+    for (const extra of [{ blas: 'onednn' as const }, ...(backendInfo().blas!.onednn!.bf16 ? [{ mixedPrecision: 'bfloat16' as const }] : [])]) {
+      const sync = new Network({ ...BASE, ...extra });
+      const async = new Network({ ...BASE, ...extra });
+      sync.fitSync(x, y, fit);
+      await new Network({ ...BASE, blas: 'openblas' }).fit(x, y, fit);  // the OpenBLAS pool runs, then must yield to oneDNN's
+      await async.fit(x, y, fit);
+      expect(async.getWeights()).toEqual(sync.getWeights());
+    }
+  });
+
   it('a single row (batch 1) trains the same on both engines', () => {
     const { x, y } = data(20);
     const nets = (['openblas', 'onednn'] as const).map((blas) => new Network({ ...BASE, blas }));
