@@ -25,6 +25,8 @@ interface RankResult {
   batchLogs: { loss: number; size: number; rank?: number }[];
   dropoutRng: number[];
   optimizerStep: number;
+  addresses: string[];
+  error?: { name: string; message: string };
 }
 
 function caseDir(c: Case): { dir: string; file: string } {
@@ -36,10 +38,19 @@ function caseDir(c: Case): { dir: string; file: string } {
 }
 
 /** Runs the case on `ranks` processes under mpirun; returns every rank's result. */
-function mpirun(c: Case, ranks: number, extra: string[] = []): RankResult[] {
+function mpirun(c: Case, ranks: number): RankResult[] {
+  return run('mpirun', c, ['-np', String(ranks)], ranks);
+}
+
+/** Runs the case on 2 ranks under an mpirun started in network namespace `ns`. */
+function mpirunIn(ns: string, c: Case, extra: string[]): RankResult[] {
+  return run('ip', c, ['netns', 'exec', ns, 'mpirun', '-np', '2', ...extra], 2);
+}
+
+function run(command: string, c: Case, args: string[], ranks: number): RankResult[] {
   const { dir, file } = caseDir(c);
-  const r = spawnSync('mpirun', ['-np', String(ranks), ...extra, process.execPath, '--import', 'tsx', RANK, file, dir], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) throw new Error(`mpirun exited ${r.status}: ${r.stderr}\n${r.stdout}`);
+  const r = spawnSync(command, [...args, process.execPath, '--import', 'tsx', RANK, file, dir], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`${command} exited ${r.status}: ${r.stderr}\n${r.stdout}`);
   return Array.from({ length: ranks }, (_, rank) => JSON.parse(fs.readFileSync(path.join(dir, `rank-${rank}.json`), 'utf8')) as RankResult);
 }
 
@@ -117,7 +128,7 @@ describe('distributed fit under mpirun', () => {
 
   it('unequal shards: steps per epoch are the fewest of any rank, the ranks stay identical, shuffled per rank, with dropout', () => {
     const c: Case = {
-      rows: 200, shardRows: [50, 23], network: network(3, { layers: [{ units: 16, activation: 'relu', dropout: 0.2 }, { units: 3, activation: 'softmax' }] }),
+      rows: 200, shardRows: [50, 23], finalizeAtExit: true, network: network(3, { layers: [{ units: 16, activation: 'relu', dropout: 0.2 }, { units: 3, activation: 'softmax' }] }),
       fit: { epochs: 2, batchSize: 8, learningRate: 0.05 },
     };
     const results = mpirun(c, 2);
@@ -151,6 +162,11 @@ describe('distributed fit under mpirun', () => {
       r.history.epochs.forEach((e, k) => expect(e.valLoss!).toBeCloseTo(reference.history.epochs[k]!.valLoss!, 10));
       expect(maxDiff(flat(r), reference.weights)).toBeLessThan(1e-10);
     }
+  });
+
+  it('ranks that disagree on the fit all throw a ConfigError instead of waiting for each other', () => {
+    const results = mpirun({ ...momentum, epochsOnRank1: 4, expectError: true }, 2);
+    for (const r of results) expect(r.error).toEqual({ name: 'ConfigError', message: expect.stringMatching(/ranks disagree on the epochs: 3 to 4/) });
   });
 
   it("one rank's abort signal stops every rank at the same step", () => {
@@ -196,5 +212,52 @@ describe('distributed fit under mpirun', () => {
       }
     };
     expect(pids.filter(running)).toEqual([]);
+  });
+});
+
+// Two "machines" on this one: network namespaces joined by a veth pair. mpirun runs in the first;
+// its launch agent starts Open MPI's daemon in the second with `ip netns exec`, as ssh would on
+// another host; the ranks talk over Open MPI's TCP transport only (no shared memory).
+describe('distributed fit across two network namespaces, over TCP', () => {
+  const tag = `bp${process.pid % 100000}`;
+  const hosts = [{ ns: `${tag}a`, ip: '10.231.7.1' }, { ns: `${tag}b`, ip: '10.231.7.2' }];
+  const ip = (...args: string[]): void => {
+    const r = spawnSync('ip', args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  };
+  afterAll(() => hosts.forEach((h) => spawnSync('ip', ['netns', 'del', h.ns])));
+
+  it('2 ranks on two hosts equal the single process at batch 2·b, and rank 1 ran in the second namespace', async () => {
+    const links = [`${tag}va`, `${tag}vb`];
+    hosts.forEach((h) => ip('netns', 'add', h.ns));
+    ip('link', 'add', links[0]!, 'type', 'veth', 'peer', 'name', links[1]!);
+    hosts.forEach((h, k) => {
+      ip('link', 'set', links[k]!, 'netns', h.ns);
+      ip('-n', h.ns, 'addr', 'add', `${h.ip}/24`, 'dev', links[k]!);
+      ip('-n', h.ns, 'link', 'set', links[k]!, 'up');
+      ip('-n', h.ns, 'link', 'set', 'lo', 'up');
+    });
+    const { dir } = caseDir(momentum);
+    const agent = path.join(dir, 'netns-agent.sh');
+    fs.writeFileSync(agent, [
+      '#!/bin/sh',
+      '# Open MPI launch agent: <host> <command…>, run in the network namespace of that host.',
+      'host=$1; shift',
+      'case "$host" in',
+      ...hosts.map((h) => `  ${h.ip}) ns=${h.ns} ;;`),
+      '  *) echo "netns agent: unknown host $host" >&2; exit 1 ;;',
+      'esac',
+      'exec ip netns exec "$ns" sh -c "$*"',
+      '',
+    ].join('\n'), { mode: 0o755 });
+    const subnet = '10.231.7.0/24';
+    const mca = ['--mca', 'plm_rsh_agent', agent, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', subnet, '--mca', 'oob_tcp_if_include', subnet];
+    const results = mpirunIn(hosts[0]!.ns, momentum, ['--host', hosts.map((h) => h.ip).join(','), ...mca]);
+    const reference = await single(momentum, 2);
+    expect(results[0]!.addresses).toContain(hosts[0]!.ip);
+    expect(results[1]!.addresses).toContain(hosts[1]!.ip);
+    expect(results[1]!.addresses).not.toContain(hosts[0]!.ip);
+    for (const r of results) expect(maxDiff(flat(r), reference.weights)).toBeLessThan(1e-10);
+    expectSameOnEveryRank(results);
   });
 });

@@ -15,6 +15,12 @@ export interface Case {
   abortAfterBatches?: number;
   /** Data-parallel settings. */
   overlap?: boolean;
+  /** Leave MPI_Finalize to the exit hook. */
+  finalizeAtExit?: boolean;
+  /** Rank 1 asks for a different number of epochs (a fit the ranks disagree on). */
+  epochsOnRank1?: number;
+  /** The fit is expected to throw on every rank: each writes the error instead of its result. */
+  expectError?: boolean;
 }
 
 /** A deterministic generator for the data. */
