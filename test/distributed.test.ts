@@ -215,6 +215,49 @@ describe('distributed fit under mpirun', () => {
   });
 });
 
+describe('blasprop train --distributed under mpirun', () => {
+  it('shards the rows by rank, trains, and rank 0 alone prints and writes the model', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blasprop-mpi-cli-'));
+    dirs.push(dir);
+    const all = dataset(600, 4);
+    const names = ['a', 'b', 'c'];
+    fs.writeFileSync(path.join(dir, 'train.csv'), ['f1,f2,f3,f4,f5,label', ...all.x.map((row, i) => `${row.join(',')},${names[all.labels[i]!]}`)].join('\n'));
+    const model = path.join(dir, 'model.blasprop');
+    const r = spawnSync('mpirun', ['-np', '2', process.execPath, '--import', 'tsx', path.join(ROOT, 'lib/cli/main.ts'), 'train', '--distributed', '--json',
+      '--data', path.join(dir, 'train.csv'), '--layers', '16', '--epochs', '30', '--batch-size', '8', '--lr', '0.05', '--seed', '3', '--validation-split', '0.2', '--out', model],
+    { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const done = r.stdout.split('\n').filter((line) => line.includes('"event":"done"'));
+    expect(done.length).toBe(1);
+    expect(JSON.parse(done[0]!)).toMatchObject({ epochs: 30, seed: 3, model });
+    expect(fs.readdirSync(dir).sort()).toEqual(['model.blasprop', 'model.blasprop.preprocess.json', 'train.csv']);
+    const net = Network.loadSync(model);
+    expect(JSON.parse(done[0]!).valAccuracy).toBeGreaterThan(0.9);
+    expect(net.architecture.layers.map((l) => l.units)).toEqual([16, 3]);
+  });
+});
+
+describe('without the MPI module', () => {
+  it('distributed.init() throws a BackendError naming the package to install and the rebuild command', () => {
+    // A copy of lib/ in a package root that has no build/: the MPI module is missing there.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blasprop-nompi-'));
+    dirs.push(dir);
+    fs.cpSync(path.join(ROOT, 'lib'), path.join(dir, 'lib'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'blasprop' }));
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+    fs.writeFileSync(path.join(dir, 'init.ts'), [
+      "import { distributed, BackendError } from './lib';",
+      'try { distributed.init(); console.log("no error"); } catch (e) { console.log(JSON.stringify({ backend: e instanceof BackendError, message: (e as Error).message })); }',
+    ].join('\n'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'init.ts'], { cwd: dir, encoding: 'utf8' });
+    const out = JSON.parse(r.stdout) as { backend: boolean; message: string };
+    expect(out.backend).toBe(true);
+    expect(out.message).toMatch(/blasprop_mpi\.node/);
+    expect(out.message).toMatch(/apt-get install openmpi-bin libopenmpi-dev/);
+    expect(out.message).toMatch(/npm run build:native/);
+  });
+});
+
 // Two "machines" on this one: network namespaces joined by a veth pair. mpirun runs in the first;
 // its launch agent starts Open MPI's daemon in the second with `ip netns exec`, as ssh would on
 // another host; the ranks talk over Open MPI's TCP transport only (no shared memory).

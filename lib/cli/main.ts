@@ -83,7 +83,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--dtype <type>', 'element type of weights and data').choices(['float32', 'float64']).default('float32'))
     .option('--seed <n>', 'seed of initial weights, shuffling, dropout and the validation split (default: random, printed)', seed)
     .requiredOption('--out <file>', 'model file to write (e.g. model.blasprop)')
-    .option('--report <file>', 'also write an HTML training report (curves, gradient norms, configuration, timings)');
+    .option('--report <file>', 'also write an HTML training report (curves, gradient norms, configuration, timings)')
+    .option('--distributed', 'data-parallel training under mpirun (mpirun -np N blasprop train --distributed …): rank r trains rows i ≡ r (mod N), the gradient is averaged every step, rank 0 writes the outputs');
   withCommonOptions(train).action((options: TrainCommandOptions) => trainCommand(options));
 
   const evaluate = program

@@ -78,6 +78,13 @@ export function finalize(): void {
   mpiCall(() => mpiBinding().finalize());
 }
 
+/** Rank 0's value of a number, on every rank (for choices that must agree, such as a random seed). */
+export function rootValue(value: number): number {
+  const cell = Float64Array.of(value);
+  mpiCall(() => mpiBinding().broadcast(cell, 0));
+  return cell[0]!;
+}
+
 /** True for the object `init()` returned, while MPI is up. */
 export function isLiveWorld(value: unknown): value is World {
   return world !== undefined && value === world && !finalized;
