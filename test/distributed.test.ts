@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Network, type History } from '../lib';
 import { dataset, network, type Case } from './distributed/cases';
+import { twoHosts, type TwoHosts } from './distributed/netns';
 
 const ROOT = path.resolve(__dirname, '..');
 const RANK = path.join(__dirname, 'distributed', 'rank.ts');
@@ -40,11 +41,6 @@ function caseDir(c: Case): { dir: string; file: string } {
 /** Runs the case on `ranks` processes under mpirun; returns every rank's result. */
 function mpirun(c: Case, ranks: number): RankResult[] {
   return run('mpirun', c, ['-np', String(ranks)], ranks);
-}
-
-/** Runs the case on 2 ranks under an mpirun started in network namespace `ns`. */
-function mpirunIn(ns: string, c: Case, extra: string[]): RankResult[] {
-  return run('ip', c, ['netns', 'exec', ns, 'mpirun', '-np', '2', ...extra], 2);
 }
 
 function run(command: string, c: Case, args: string[], ranks: number): RankResult[] {
@@ -258,48 +254,19 @@ describe('without the MPI module', () => {
   });
 });
 
-// Two "machines" on this one: network namespaces joined by a veth pair. mpirun runs in the first;
-// its launch agent starts Open MPI's daemon in the second with `ip netns exec`, as ssh would on
-// another host; the ranks talk over Open MPI's TCP transport only (no shared memory).
-describe('distributed fit across two network namespaces, over TCP', () => {
-  const tag = `bp${process.pid % 100000}`;
-  const hosts = [{ ns: `${tag}a`, ip: '10.231.7.1' }, { ns: `${tag}b`, ip: '10.231.7.2' }];
-  const ip = (...args: string[]): void => {
-    const r = spawnSync('ip', args, { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
-  };
-  afterAll(() => hosts.forEach((h) => spawnSync('ip', ['netns', 'del', h.ns])));
+describe('distributed fit across two network namespaces (test/distributed/netns.ts), over TCP', () => {
+  let hosts: TwoHosts | null = null;
+  afterAll(() => hosts?.remove());
 
   it('2 ranks on two hosts equal the single process at batch 2·b, and rank 1 ran in the second namespace', async () => {
-    const links = [`${tag}va`, `${tag}vb`];
-    hosts.forEach((h) => ip('netns', 'add', h.ns));
-    ip('link', 'add', links[0]!, 'type', 'veth', 'peer', 'name', links[1]!);
-    hosts.forEach((h, k) => {
-      ip('link', 'set', links[k]!, 'netns', h.ns);
-      ip('-n', h.ns, 'addr', 'add', `${h.ip}/24`, 'dev', links[k]!);
-      ip('-n', h.ns, 'link', 'set', links[k]!, 'up');
-      ip('-n', h.ns, 'link', 'set', 'lo', 'up');
-    });
     const { dir } = caseDir(momentum);
-    const agent = path.join(dir, 'netns-agent.sh');
-    fs.writeFileSync(agent, [
-      '#!/bin/sh',
-      '# Open MPI launch agent: <host> <command…>, run in the network namespace of that host.',
-      'host=$1; shift',
-      'case "$host" in',
-      ...hosts.map((h) => `  ${h.ip}) ns=${h.ns} ;;`),
-      '  *) echo "netns agent: unknown host $host" >&2; exit 1 ;;',
-      'esac',
-      'exec ip netns exec "$ns" sh -c "$*"',
-      '',
-    ].join('\n'), { mode: 0o755 });
-    const subnet = '10.231.7.0/24';
-    const mca = ['--mca', 'plm_rsh_agent', agent, '--mca', 'btl', 'tcp,self', '--mca', 'btl_tcp_if_include', subnet, '--mca', 'oob_tcp_if_include', subnet];
-    const results = mpirunIn(hosts[0]!.ns, momentum, ['--host', hosts.map((h) => h.ip).join(','), ...mca]);
+    hosts = twoHosts(dir);
+    const [command, ...args] = hosts.mpirun(2);
+    const results = run(command!, momentum, args, 2);
     const reference = await single(momentum, 2);
-    expect(results[0]!.addresses).toContain(hosts[0]!.ip);
-    expect(results[1]!.addresses).toContain(hosts[1]!.ip);
-    expect(results[1]!.addresses).not.toContain(hosts[0]!.ip);
+    expect(results[0]!.addresses).toContain(hosts.hosts[0]!.ip);
+    expect(results[1]!.addresses).toContain(hosts.hosts[1]!.ip);
+    expect(results[1]!.addresses).not.toContain(hosts.hosts[0]!.ip);
     for (const r of results) expect(maxDiff(flat(r), reference.weights)).toBeLessThan(1e-10);
     expectSameOnEveryRank(results);
   });

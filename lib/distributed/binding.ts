@@ -16,6 +16,8 @@ export interface MpiBinding {
   broadcast(array: ArrayBufferView, root: number): void;
   /** The External carrying the gradient reducer for training calls. */
   reducer(): object;
+  /** Seconds the training thread spent starting and finishing gradient averages since the last call, and the steps. */
+  reducerTimes(): { steps: number; startSeconds: number; finishSeconds: number };
 }
 
 /** How to get MPI support, for the error text. */

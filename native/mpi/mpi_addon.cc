@@ -72,6 +72,10 @@ struct ReducerState {
   std::vector<MPI_Request> requests;  // grown to the most layers seen, then reused
   std::vector<Pending> pending;
   size_t active = 0;
+  // Seconds the training thread spent inside start (posting and progressing) and inside finish
+  // (waiting, then scaling): the communication that backward did not hide. For bench/distributed.ts.
+  double start_seconds = 0, finish_seconds = 0;
+  double steps = 0;
 };
 ReducerState g_reducer_state;
 
@@ -82,6 +86,7 @@ int fail(int code, char* message, size_t size) {
 
 int reducer_start(void* context, void* data, size_t count, int is_double, char* message, size_t size) {
   auto& s = *static_cast<ReducerState*>(context);
+  const double began = MPI_Wtime();
   if (s.active == s.requests.size()) {
     s.requests.resize(s.active + 1);
     s.pending.resize(s.active + 1);
@@ -94,6 +99,7 @@ int reducer_start(void* context, void* data, size_t count, int is_double, char* 
   // averages already started along while backward continues with the next layer.
   int done = 0;
   MPI_Testall(static_cast<int>(s.active), s.requests.data(), &done, MPI_STATUSES_IGNORE);
+  s.start_seconds += MPI_Wtime() - began;
   return MPI_SUCCESS;
 }
 
@@ -106,6 +112,7 @@ void scale(void* data, size_t count, double factor) {
 
 int reducer_finish(void* context, char* message, size_t size) {
   auto& s = *static_cast<ReducerState*>(context);
+  const double began = MPI_Wtime();
   const int code = MPI_Waitall(static_cast<int>(s.active), s.requests.data(), MPI_STATUSES_IGNORE);
   const size_t active = s.active;
   s.active = 0;
@@ -116,6 +123,8 @@ int reducer_finish(void* context, char* message, size_t size) {
     if (p.is_double) scale<double>(p.data, p.count, factor);
     else scale<float>(p.data, p.count, factor);
   }
+  s.finish_seconds += MPI_Wtime() - began;
+  s.steps += 1;
   return MPI_SUCCESS;
 }
 
@@ -221,6 +230,16 @@ Napi::Value Reducer(const Napi::CallbackInfo& info) {
   return external;
 }
 
+// reducerTimes() → { steps, startSeconds, finishSeconds } since the last call (which resets them).
+Napi::Value ReducerTimes(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("steps", g_reducer_state.steps);
+  o.Set("startSeconds", g_reducer_state.start_seconds);
+  o.Set("finishSeconds", g_reducer_state.finish_seconds);
+  g_reducer_state.steps = g_reducer_state.start_seconds = g_reducer_state.finish_seconds = 0;
+  return o;
+}
+
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("init", Napi::Function::New(env, Init, "init"));
   exports.Set("finalize", Napi::Function::New(env, Finalize, "finalize"));
@@ -228,6 +247,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("allreduce", Napi::Function::New(env, Allreduce, "allreduce"));
   exports.Set("broadcast", Napi::Function::New(env, Broadcast, "broadcast"));
   exports.Set("reducer", Napi::Function::New(env, Reducer, "reducer"));
+  exports.Set("reducerTimes", Napi::Function::New(env, ReducerTimes, "reducerTimes"));
   return exports;
 }
 
