@@ -1,6 +1,6 @@
 // The options of fit and fitSync, and their validation: every check runs before training starts,
 // so a rejected fit leaves the network unchanged.
-import { isLiveWorld, type World } from './distributed/world';
+import { worldState, type World } from './distributed/world';
 import type { MatrixInput, TargetInput } from './input';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions, type ResolvedOptimizer } from './optimizer';
 import { ConfigError } from './errors';
@@ -156,14 +156,20 @@ function resolveEarlyStopping(early: unknown): ResolvedEarlyStopping | null {
 
 function resolveDistributed(value: unknown): { world: World; overlap: boolean } | null {
   if (value === undefined) return null;
-  if (isLiveWorld(value)) return { world: value, overlap: true };
   const wanted = 'distributed must be the world distributed.init() returned, or { world, overlap? }';
+  const checkWorld = (world: unknown): World => {
+    const state = worldState(world);
+    if (state === 'finalized') throw new ConfigError('distributed: MPI was finalized (distributed.finalize()); a distributed fit needs it up');
+    if (state === 'other') throw new ConfigError(`${wanted} (distributed.world is not it)`);
+    return world as World;
+  };
+  if (worldState(value) !== 'other') return { world: checkWorld(value), overlap: true };
   if (typeof value !== 'object' || value === null) throw new ConfigError(`${wanted}, got ${describe(value)}`);
+  if (!('world' in value)) throw new ConfigError(`${wanted}; got an object without 'world' (a copy of the world is not it)`);
   checkKnownKeys(value, ['world', 'overlap'], 'distributed');
   const { world, overlap = true } = value as Partial<DistributedFitOptions>;
-  if (!isLiveWorld(world)) throw new ConfigError(`${wanted} (distributed.world is not it, or MPI was finalized)`);
   if (typeof overlap !== 'boolean') throw new ConfigError(`distributed.overlap must be a boolean, got ${describe(overlap)}`);
-  return { world, overlap };
+  return { world: checkWorld(world), overlap };
 }
 
 /** Checks fit options and applies their defaults; throws ConfigError naming the first problem. */

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Network, type History } from '../lib';
+import { Network, distributed, type History } from '../lib';
 import { dataset, network, type Case } from './distributed/cases';
 import { twoHosts, type TwoHosts } from './distributed/netns';
 
@@ -208,6 +208,37 @@ describe('distributed fit under mpirun', () => {
       }
     };
     expect(pids.filter(running)).toEqual([]);
+  });
+});
+
+describe('a distributed fit that cannot start', () => {
+  it('throws ConfigError naming the problem and leaves the network unchanged', () => {
+    const r = spawnSync('mpirun', ['-np', '1', process.execPath, '--import', 'tsx', path.join(__dirname, 'distributed', 'bad-input.ts')], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, { name: string; message: string; unchanged?: boolean }>;
+    const expected: Record<string, RegExp> = {
+      notAWorld: /distributed must be the world distributed\.init\(\) returned/,
+      badOverlap: /distributed\.overlap must be a boolean/,
+      unknownKey: /buckets/,
+      jsBackend: /needs the native backend/,
+      stream: /does not apply to a streamed fit/,
+      afterFinalize: /MPI was finalized/,
+    };
+    for (const [key, pattern] of Object.entries(expected)) {
+      expect(out[key]!.name, key).toBe('ConfigError');
+      expect(out[key]!.message, key).toMatch(pattern);
+      if (key !== 'stream') expect(out[key]!.unchanged, key).toBe(true);
+    }
+  });
+});
+
+describe('shardRows', () => {
+  it('gives rank r of N the rows i ≡ r (mod N), in order, for matrices and label vectors', () => {
+    const world = { rank: 1, size: 3, processorName: '', threadLevel: '', library: '' };
+    const x = { data: Float64Array.from({ length: 8 * 2 }, (_, k) => k), shape: [8, 2] as [number, number] };
+    expect(distributed.shardRows(x, world)).toEqual({ data: Float64Array.of(2, 3, 8, 9, 14, 15), shape: [3, 2] });
+    expect(distributed.shardRows(Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7), world)).toEqual(Int32Array.of(1, 4, 7));
+    expect(distributed.shardRows(Int32Array.of(5), world)).toEqual(new Int32Array(0));
   });
 });
 

@@ -150,8 +150,10 @@ function preconditions(): void {
     else if (fs.statSync(out).mtimeMs < newest(sources)) problems.push(`${path.relative(repo, out)} is older than its sources (${fix})`);
   };
   const libSources = files(path.join(repo, 'lib')).filter((f) => f.endsWith('.ts'));
-  // The addon's sources: native/ without the C++ kernel tests (native/test), which are not part of it.
-  const addonSources = files(path.join(repo, 'native')).filter((f) => !f.startsWith(path.join(repo, 'native', 'test') + path.sep));
+  // The addon's sources: native/ without the C++ kernel tests (native/test) and the optional MPI
+  // module (native/mpi, its own addon), which are not part of it.
+  const apart = ['test', 'mpi'].map((dir) => path.join(repo, 'native', dir) + path.sep);
+  const addonSources = files(path.join(repo, 'native')).filter((f) => !apart.some((dir) => f.startsWith(dir)));
   const nativeSources = [...addonSources, path.join(repo, 'binding.gyp')];
   stale(path.join(repo, 'dist', 'cjs', 'index.js'), libSources, 'npm run build:ts');
   stale(path.join(repo, 'dist', 'esm', 'index.mjs'), libSources, 'npm run build:ts');

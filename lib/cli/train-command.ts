@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 import type { BackendChoice, DType } from '../architecture';
 import { backendInfo } from '../backend';
+import { shardRows } from '../distributed/shard';
 import { finalize, init, rootValue, type World } from '../distributed/world';
 import type { ActivationName } from '../codes';
 import type { History } from '../fit';
@@ -22,9 +23,8 @@ import { layerNames, shapeText } from './network-summary';
 import { preprocessingPath, serializePreprocessing } from './preprocessing';
 import { TrainingProgress, outputMode } from './progress';
 import { renderReport } from './report';
-import { shardRows } from './shard';
 import { StagedOutputs, checkWritableTarget } from './staged-outputs';
-import { loadTrainingData } from './training-data';
+import { loadTrainingData, type LabeledSet } from './training-data';
 
 /** Activations allowed on hidden layers. */
 export const HIDDEN_ACTIVATIONS = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'identity'] as const;
@@ -124,8 +124,9 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     backend: o.backend,
     ...(o.inputDropout > 0 ? { inputDropout: o.inputDropout } : {}),
   });
-  const train = world ? shardRows(data.train, world) : data.train;
-  const validationSet = world && data.validation ? shardRows(data.validation, world) : data.validation;
+  const shard = (set: LabeledSet): LabeledSet => (world ? { x: shardRows(set.x, world), labels: shardRows(set.labels, world) } : set);
+  const train = shard(data.train);
+  const validationSet = data.validation ? shard(data.validation) : null;
   const trainRows = train.x.shape[0];
   const schedule: ScheduleOptions = o.schedule === 'cosine' ? { type: 'cosine' } : 'constant';
   const learningRate = o.lr ?? (o.optimizer === 'adam' ? 0.001 : 0.01);

@@ -85,7 +85,8 @@ export function rootValue(value: number): number {
   return cell[0]!;
 }
 
-/** True for the object `init()` returned, while MPI is up. */
-export function isLiveWorld(value: unknown): value is World {
-  return world !== undefined && value === world && !finalized;
+/** Whether `value` is the object `init()` returned, and MPI is still up. */
+export function worldState(value: unknown): 'live' | 'finalized' | 'other' {
+  if (world === undefined || value !== world) return 'other';
+  return finalized ? 'finalized' : 'live';
 }

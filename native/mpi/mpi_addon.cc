@@ -17,6 +17,7 @@
 
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../kernels/gradient_reducer.h"
@@ -241,13 +242,12 @@ Napi::Value ReducerTimes(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Module(Napi::Env env, Napi::Object exports) {
-  exports.Set("init", Napi::Function::New(env, Init, "init"));
-  exports.Set("finalize", Napi::Function::New(env, Finalize, "finalize"));
-  exports.Set("abort", Napi::Function::New(env, Abort, "abort"));
-  exports.Set("allreduce", Napi::Function::New(env, Allreduce, "allreduce"));
-  exports.Set("broadcast", Napi::Function::New(env, Broadcast, "broadcast"));
-  exports.Set("reducer", Napi::Function::New(env, Reducer, "reducer"));
-  exports.Set("reducerTimes", Napi::Function::New(env, ReducerTimes, "reducerTimes"));
+  using Function = Napi::Value (*)(const Napi::CallbackInfo&);
+  const std::pair<const char*, Function> functions[] = {
+      {"init", Init}, {"finalize", Finalize}, {"abort", Abort}, {"allreduce", Allreduce},
+      {"broadcast", Broadcast}, {"reducer", Reducer}, {"reducerTimes", ReducerTimes},
+  };
+  for (const auto& [name, function] : functions) exports.Set(name, Napi::Function::New(env, function, name));
   return exports;
 }
 
