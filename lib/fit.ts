@@ -4,6 +4,7 @@
 // The loop drives a FitTarget (fit-types.ts), the narrow interface it declares for itself, not the Network class.
 import { parameterLayout } from './architecture';
 import { DataParallel } from './distributed/data-parallel';
+import { asBlaspropError, mpiCall } from './distributed/world';
 import type { LossStats, TrainCall } from './engine';
 import type { FitTarget, FlatData, History } from './fit-types';
 import { ConfigError } from './errors';
@@ -46,7 +47,7 @@ function prepareFitData(target: FitTarget, x: MatrixInput, y: TargetInput, optio
 function startDataParallel(target: FitTarget, options: ResolvedFitOptions, trainRows: number, hasValidation: boolean, localSteps: number) {
   const d = options.distributed;
   if (!d) return { ranks: null, stepsPerEpoch: localSteps };
-  if (target.backend !== 'native') throw new ConfigError("distributed fit needs the native backend (the gradient is averaged in the native training step); this network runs on 'js'");
+  if (target.backend !== 'native') throw new ConfigError(`distributed fit needs the native backend (the gradient is averaged in the native training step); this network runs on '${target.backend}'`);
   const ranks = new DataParallel(d.world, d.overlap);
   const bytesPerValue = target.architecture.dtype === 'float64' ? 8 : 4;
   const stepsPerEpoch = ranks.agreeOnShape({ parameters: parameterLayout(target.architecture).count, bytesPerValue, epochs: options.epochs, hasValidation, steps: trainRows > 0 ? localSteps : 0 });
@@ -110,24 +111,27 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   return run.finish();
 }
 
-/** Trains on the calling thread. */
+/** Trains on the calling thread. A distributed step's MPI error becomes a BlaspropError. */
 export function runFitSync(target: FitTarget, x: MatrixInput, y: TargetInput, options: FitOptions): History {
   const loop = fitLoop(target, x, y, options);
+  const train = (call: TrainCall): LossStats => (call.reducer ? mpiCall(() => target.trainBatches(call)) : target.trainBatches(call));
   let next = loop.next();
   while (!next.done) {
     const request = next.value;
-    next = loop.next(request.kind === 'train' ? target.trainBatches(request.call) : target.evaluateData(request.data));
+    next = loop.next(request.kind === 'train' ? train(request.call) : target.evaluateData(request.data));
   }
   return next.value;
 }
 
-/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (TypeScript). */
+/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (TypeScript). A distributed step's MPI error becomes a BlaspropError. */
 export async function runFitAsync(target: FitTarget, x: MatrixInput, y: TargetInput, options: FitOptions): Promise<History> {
   const loop = fitLoop(target, x, y, options);
+  const train = (call: TrainCall): Promise<LossStats> =>
+    call.reducer ? target.trainBatchesAsync(call).catch((e: unknown) => Promise.reject(asBlaspropError(e))) : target.trainBatchesAsync(call);
   let next = loop.next();
   while (!next.done) {
     const request = next.value;
-    const result = request.kind === 'train' ? await target.trainBatchesAsync(request.call) : await target.evaluateDataAsync(request.data);
+    const result = request.kind === 'train' ? await train(request.call) : await target.evaluateDataAsync(request.data);
     if (target.backend === 'js') await new Promise<void>((resolve) => setImmediate(resolve));
     next = loop.next(result);
   }

@@ -2,7 +2,7 @@
 // machine's 2 cores) against one process training the matching larger batch, identical weights on
 // every rank, unequal shards, Adam with clipping, early stopping on allreduced validation metrics,
 // an abort on one rank, a rank killed with SIGKILL. The rank script is test/distributed/rank.ts.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -39,13 +39,32 @@ function caseDir(c: Case): { dir: string; file: string } {
 }
 
 /** Runs the case on `ranks` processes under mpirun; returns every rank's result. */
-function mpirun(c: Case, ranks: number): RankResult[] {
+/**
+ * A child process to its end, without blocking this worker's event loop (a long spawnSync starves
+ * vitest's own messages); killed after `timeout` ms.
+ */
+function exec(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeout?: number }): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? process.env });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+function mpirun(c: Case, ranks: number): Promise<RankResult[]> {
   return run('mpirun', c, ['-np', String(ranks)], ranks);
 }
 
-function run(command: string, c: Case, args: string[], ranks: number): RankResult[] {
+async function run(command: string, c: Case, args: string[], ranks: number): Promise<RankResult[]> {
   const { dir, file } = caseDir(c);
-  const r = spawnSync(command, [...args, process.execPath, '--import', 'tsx', RANK, file, dir], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
+  const r = await exec(command, [...args, process.execPath, '--import', 'tsx', RANK, file, dir], { cwd: ROOT, env: ENV });
   if (r.status !== 0) throw new Error(`${command} exited ${r.status}: ${r.stderr}\n${r.stdout}`);
   return Array.from({ length: ranks }, (_, rank) => JSON.parse(fs.readFileSync(path.join(dir, `rank-${rank}.json`), 'utf8')) as RankResult);
 }
@@ -92,7 +111,7 @@ describe('distributed fit under mpirun', () => {
     for (const overlap of [true, false]) {
       it(`${ranks} ranks, batch b, equal the single process with batch ${ranks}·b (float64, momentum, 3 epochs, overlap ${overlap})`, async () => {
         const c = { ...momentum, overlap };
-        const results = mpirun(c, ranks);
+        const results = await mpirun(c, ranks);
         const reference = await single(c, ranks);
         for (const r of results) {
           expect(r.world).toMatchObject({ size: ranks, threadLevel: expect.stringMatching(/serialized|multiple/) });
@@ -116,18 +135,18 @@ describe('distributed fit under mpirun', () => {
       rows: 120, network: network(11), overlap: true,
       fit: { epochs: 3, batchSize: 10, shuffle: false, learningRate: 0.01, optimizer: { type: 'adam' }, weightDecay: 1e-3, clipNorm: 0.5, maxNorm: 2 },
     };
-    const results = mpirun(c, 4);
+    const results = await mpirun(c, 4);
     const reference = await single(c, 4);
     for (const r of results) expect(maxDiff(flat(r), reference.weights)).toBeLessThan(1e-10);
     expectSameOnEveryRank(results);
   });
 
-  it('unequal shards: steps per epoch are the fewest of any rank, the ranks stay identical, shuffled per rank, with dropout', () => {
+  it('unequal shards: steps per epoch are the fewest of any rank, the ranks stay identical, shuffled per rank, with dropout', async () => {
     const c: Case = {
       rows: 200, shardRows: [50, 23], finalizeAtExit: true, network: network(3, { layers: [{ units: 16, activation: 'relu', dropout: 0.2 }, { units: 3, activation: 'softmax' }] }),
       fit: { epochs: 2, batchSize: 8, learningRate: 0.05 },
     };
-    const results = mpirun(c, 2);
+    const results = await mpirun(c, 2);
     const steps = Math.ceil(23 / 8);
     for (const r of results) {
       expect(r.batchLogs.length).toBe(2 * steps);
@@ -148,7 +167,7 @@ describe('distributed fit under mpirun', () => {
       rows: 64, validationRows: 40, network: network(5),
       fit: { epochs: 40, batchSize: 4, shuffle: false, learningRate: 0.5, optimizer: { type: 'sgd', momentum: 0.9 }, earlyStopping: { patience: 2 } },
     };
-    const results = mpirun(c, 2);
+    const results = await mpirun(c, 2);
     const reference = await single(c, 2);
     expect(reference.history.stopReason).toBe('early-stopping');
     for (const r of results) {
@@ -160,14 +179,14 @@ describe('distributed fit under mpirun', () => {
     }
   });
 
-  it('ranks that disagree on the fit all throw a ConfigError instead of waiting for each other', () => {
-    const results = mpirun({ ...momentum, epochsOnRank1: 4, expectError: true }, 2);
+  it('ranks that disagree on the fit all throw a ConfigError instead of waiting for each other', async () => {
+    const results = await mpirun({ ...momentum, epochsOnRank1: 4, expectError: true }, 2);
     for (const r of results) expect(r.error).toEqual({ name: 'ConfigError', message: expect.stringMatching(/ranks disagree on the epochs: 3 to 4/) });
   });
 
-  it("one rank's abort signal stops every rank at the same step", () => {
+  it("one rank's abort signal stops every rank at the same step", async () => {
     const c: Case = { rows: 400, abortAfterBatches: 5, network: network(9), fit: { epochs: 5, batchSize: 4, learningRate: 0.05 } };
-    const results = mpirun(c, 2);
+    const results = await mpirun(c, 2);
     for (const r of results) {
       expect(r.history.stopReason).toBe('aborted');
       expect(r.optimizerStep).toBeGreaterThanOrEqual(5);
@@ -212,8 +231,8 @@ describe('distributed fit under mpirun', () => {
 });
 
 describe('a distributed fit that cannot start', () => {
-  it('throws ConfigError naming the problem and leaves the network unchanged', () => {
-    const r = spawnSync('mpirun', ['-np', '1', process.execPath, '--import', 'tsx', path.join(__dirname, 'distributed', 'bad-input.ts')], { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 60_000 });
+  it('throws ConfigError naming the problem and leaves the network unchanged', async () => {
+    const r = await exec('mpirun', ['-np', '1', process.execPath, '--import', 'tsx', path.join(__dirname, 'distributed', 'bad-input.ts')], { cwd: ROOT, env: ENV });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, { name: string; message: string; unchanged?: boolean }>;
     const expected: Record<string, RegExp> = {
@@ -243,16 +262,16 @@ describe('shardRows', () => {
 });
 
 describe('blasprop train --distributed under mpirun', () => {
-  it('shards the rows by rank, trains, and rank 0 alone prints and writes the model', () => {
+  it('shards the rows by rank, trains, and rank 0 alone prints and writes the model', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blasprop-mpi-cli-'));
     dirs.push(dir);
     const all = dataset(600, 4);
     const names = ['a', 'b', 'c'];
     fs.writeFileSync(path.join(dir, 'train.csv'), ['f1,f2,f3,f4,f5,label', ...all.x.map((row, i) => `${row.join(',')},${names[all.labels[i]!]}`)].join('\n'));
     const model = path.join(dir, 'model.blasprop');
-    const r = spawnSync('mpirun', ['-np', '2', process.execPath, '--import', 'tsx', path.join(ROOT, 'lib/cli/main.ts'), 'train', '--distributed', '--json',
+    const r = await exec('mpirun', ['-np', '2', process.execPath, '--import', 'tsx', path.join(ROOT, 'lib/cli/main.ts'), 'train', '--distributed', '--json',
       '--data', path.join(dir, 'train.csv'), '--layers', '16', '--epochs', '30', '--batch-size', '8', '--lr', '0.05', '--seed', '3', '--validation-split', '0.2', '--out', model],
-    { cwd: ROOT, env: ENV, encoding: 'utf8', timeout: 120_000 });
+    { cwd: ROOT, env: ENV });
     expect(r.status, r.stderr).toBe(0);
     const done = r.stdout.split('\n').filter((line) => line.includes('"event":"done"'));
     expect(done.length).toBe(1);
@@ -265,7 +284,7 @@ describe('blasprop train --distributed under mpirun', () => {
 });
 
 describe('without the MPI module', () => {
-  it('distributed.init() throws a BackendError naming the package to install and the rebuild command', () => {
+  it('distributed.init() throws a BackendError naming the package to install and the rebuild command', async () => {
     // A copy of lib/ in a package root that has no build/: the MPI module is missing there.
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'blasprop-nompi-'));
     dirs.push(dir);
@@ -276,7 +295,7 @@ describe('without the MPI module', () => {
       "import { distributed, BackendError } from './lib';",
       'try { distributed.init(); console.log("no error"); } catch (e) { console.log(JSON.stringify({ backend: e instanceof BackendError, message: (e as Error).message })); }',
     ].join('\n'));
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'init.ts'], { cwd: dir, encoding: 'utf8' });
+    const r = await exec(process.execPath, ['--import', 'tsx', 'init.ts'], { cwd: dir });
     const out = JSON.parse(r.stdout) as { backend: boolean; message: string };
     expect(out.backend).toBe(true);
     expect(out.message).toMatch(/blasprop_mpi\.node/);
@@ -293,7 +312,7 @@ describe('distributed fit across two network namespaces (test/distributed/netns.
     const { dir } = caseDir(momentum);
     hosts = twoHosts(dir);
     const [command, ...args] = hosts.mpirun(2);
-    const results = run(command!, momentum, args, 2);
+    const results = await run(command!, momentum, args, 2);
     const reference = await single(momentum, 2);
     expect(results[0]!.addresses).toContain(hosts.hosts[0]!.ip);
     expect(results[1]!.addresses).toContain(hosts.hosts[1]!.ip);

@@ -20,13 +20,17 @@ export interface World {
 let world: World | undefined;
 let finalized = false;
 
-/** Turns an error of the MPI module into a BlaspropError. */
+/** An error of the MPI module (or of a training step's gradient average) as a BlaspropError. */
+export function asBlaspropError(e: unknown): BlaspropError {
+  return e instanceof BlaspropError ? e : new BlaspropError(e instanceof Error ? e.message : String(e));
+}
+
+/** Runs a call of the MPI module; its errors become BlaspropErrors. */
 export function mpiCall<R>(call: () => R): R {
   try {
     return call();
   } catch (e) {
-    if (e instanceof BlaspropError) throw e;
-    throw new BlaspropError(e instanceof Error ? e.message : String(e));
+    throw asBlaspropError(e);
   }
 }
 
