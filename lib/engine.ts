@@ -71,6 +71,10 @@ export interface TrainCall extends DatasetCall {
   stepLosses: Float64Array | null;
   /** Optional: receives DIAGNOSTICS_PER_LAYER doubles per layer for the call's last batch. */
   diagnostics: Float64Array | null;
+  /** Native only, data-parallel training: the MPI module's gradient reducer (an External), which averages each step's gradient across ranks. */
+  reducer?: object;
+  /** With a reducer: average each layer's gradient while the layers below run backward. */
+  overlap?: boolean;
 }
 
 export interface EvaluateCall extends DatasetCall {

@@ -1,5 +1,6 @@
 // The options of fit and fitSync, and their validation: every check runs before training starts,
 // so a rejected fit leaves the network unchanged.
+import { worldState, type World } from './distributed/world';
 import type { MatrixInput, TargetInput } from './input';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions, type ResolvedOptimizer } from './optimizer';
 import { ConfigError } from './errors';
@@ -13,12 +14,27 @@ export interface EpochLogs {
   accuracy?: number;
   valLoss?: number;
   valAccuracy?: number;
+  /** In a distributed fit: this process's rank (the metrics are those of all ranks together). */
+  rank?: number;
 }
 
 /** Logs of one batch for onBatchEnd: the batch's mean loss before its update. */
 export interface BatchLogs {
   loss: number;
   size: number;
+  /** In a distributed fit: this process's rank (loss and size are of this rank's part of the step). */
+  rank?: number;
+}
+
+/** A distributed fit with its settings. */
+export interface DistributedFitOptions {
+  /** What `distributed.init()` returned. */
+  world: World;
+  /**
+   * Start averaging each layer's gradient as soon as backward has computed it, while the layers
+   * below run backward (as PyTorch DDP). Default true; false averages the whole gradient after backward.
+   */
+  overlap?: boolean;
 }
 
 /**
@@ -68,6 +84,12 @@ export interface FitOptions extends RegularizationOptions {
   diagnostics?: boolean;
   /** Stops training between chunks of steps; the network keeps the weights of the last completed step. */
   signal?: AbortSignal;
+  /**
+   * Data-parallel training on MPI: this process trains its shard (x, y) with `batchSize` rows per
+   * step, and every step's gradient is averaged across the ranks, so all ranks apply the same
+   * update. Rank 0's weights and optimizer state are broadcast at the start. Native backend only.
+   */
+  distributed?: World | DistributedFitOptions;
 }
 
 /** Early stopping with its defaults filled in (the monitor is settled once validation is known). */
@@ -93,11 +115,13 @@ export interface ResolvedFitOptions {
   validationData: [MatrixInput, TargetInput] | undefined;
   validationSplit: number | undefined;
   earlyStopping: ResolvedEarlyStopping | null;
+  distributed: { world: World; overlap: boolean } | null;
 }
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'learningRate', 'shuffle', 'optimizer', 'schedule', 'validationData', 'validationSplit',
   'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm', 'reduceOnPlateau',
+  'distributed',
 ] as const;
 const CALLBACK_KEYS = ['onEpochEnd', 'onBatchEnd'] as const;
 
@@ -128,6 +152,24 @@ function resolveEarlyStopping(early: unknown): ResolvedEarlyStopping | null {
     restoreBest,
     monitor: e.monitor,
   };
+}
+
+function resolveDistributed(value: unknown): { world: World; overlap: boolean } | null {
+  if (value === undefined) return null;
+  const wanted = 'distributed must be the world distributed.init() returned, or { world, overlap? }';
+  const checkWorld = (world: unknown): World => {
+    const state = worldState(world);
+    if (state === 'finalized') throw new ConfigError('distributed: MPI was finalized (distributed.finalize()); a distributed fit needs it up');
+    if (state === 'other') throw new ConfigError(`${wanted} (distributed.world is not it)`);
+    return world as World;
+  };
+  if (worldState(value) !== 'other') return { world: checkWorld(value), overlap: true };
+  if (typeof value !== 'object' || value === null) throw new ConfigError(`${wanted}, got ${describe(value)}`);
+  if (!('world' in value)) throw new ConfigError(`${wanted}; got an object without 'world' (a copy of the world is not it)`);
+  checkKnownKeys(value, ['world', 'overlap'], 'distributed');
+  const { world, overlap = true } = value as Partial<DistributedFitOptions>;
+  if (typeof overlap !== 'boolean') throw new ConfigError(`distributed.overlap must be a boolean, got ${describe(overlap)}`);
+  return { world: checkWorld(world), overlap };
 }
 
 /** Checks fit options and applies their defaults; throws ConfigError naming the first problem. */
@@ -163,5 +205,6 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     validationData: options.validationData,
     validationSplit: options.validationSplit === undefined ? undefined : checkNumber(options.validationSplit, 'validationSplit', 0, 1, true),
     earlyStopping: resolveEarlyStopping(options.earlyStopping),
+    distributed: resolveDistributed(options.distributed),
   };
 }

@@ -2,6 +2,7 @@
 // rate of each chunk of steps (schedule, warmup, reduceOnPlateau), epoch sums, onBatchEnd and
 // onEpochEnd, the history, and early stopping with the best weights.
 import { DIAGNOSTICS_PER_LAYER } from './codes';
+import type { DataParallel } from './distributed/data-parallel';
 import type { FloatArray } from './dtype';
 import type { LossStats } from './engine';
 import { ConfigError } from './errors';
@@ -47,8 +48,12 @@ export class FitRun {
   private sinceBest = 0;
   private bestParams: FloatArray | null = null;
 
-  /** Checks what needs to know whether there is validation data; throws ConfigError before anything changes. */
-  constructor(private readonly target: FitTarget, private readonly options: ResolvedFitOptions, hasValidation: boolean) {
+  /**
+   * Checks what needs to know whether there is validation data; throws ConfigError before anything
+   * changes. In a data-parallel fit, `ranks` sums the epoch's numbers across ranks.
+   */
+  constructor(private readonly target: FitTarget, private readonly options: ResolvedFitOptions, hasValidation: boolean,
+              private readonly ranks: DataParallel | null = null) {
     this.earlyMonitor = settleMonitor(options.earlyStopping?.monitor, hasValidation, 'earlyStopping');
     this.plateauMonitor = settleMonitor(options.reduceOnPlateau?.monitor, hasValidation, 'reduceOnPlateau');
     this.plateau = options.reduceOnPlateau ? new PlateauReducer(options.reduceOnPlateau) : null;
@@ -57,9 +62,20 @@ export class FitRun {
 
   /** True when the abort signal fired; the history then says so. */
   aborted(): boolean {
-    if (!this.options.signal?.aborted) return false;
-    this.history.stopReason = 'aborted';
+    if (!this.signalled) return false;
+    this.markAborted();
     return true;
+  }
+
+  /** Whether this process's abort signal fired. */
+  get signalled(): boolean {
+    return this.options.signal?.aborted ?? false;
+  }
+
+  /** Training stops here because of an abort signal (of this rank or, distributed, another). */
+  markAborted(): History {
+    this.history.stopReason = 'aborted';
+    return this.history;
   }
 
   startEpoch(epoch: number): void {
@@ -95,7 +111,8 @@ export class FitRun {
     if (onBatchEnd) {
       const first = this.step;
       this.target.duringCallback(() => {
-        for (let k = 0; k < steps; k++) onBatchEnd(first + k, { loss: stepLosses[k]!, size: rowsOf(k) });
+        const rank = this.ranks ? { rank: this.ranks.rank } : {};
+        for (let k = 0; k < steps; k++) onBatchEnd(first + k, { loss: stepLosses[k]!, size: rowsOf(k), ...rank });
       });
     }
     this.step += steps;
@@ -106,17 +123,24 @@ export class FitRun {
     return this.rows;
   }
 
-  /** Closes the epoch: its record, callbacks, plateau and early stopping. Returns true when training must stop. */
+  /**
+   * Closes the epoch: its record, callbacks, plateau and early stopping. Returns true when training
+   * must stop. Distributed, the sums of training and validation are taken over all ranks first, so
+   * every rank records the same metrics and takes the same decisions.
+   */
   endEpoch(validation: { stats: LossStats; rows: number } | null): boolean {
     const { loss } = this.target.architecture;
     const outputs = this.target.outputs;
     const seconds = (performance.now() - this.started) / 1000;
+    const sums = Float64Array.of(this.lossSum, this.correct, this.rows, validation?.stats.lossSum ?? 0, validation?.stats.correct ?? 0, validation?.rows ?? 0);
+    this.ranks?.sum(sums);
+    const [lossSum, correct, rows, valLossSum, valCorrect, valRows] = sums;
     const record: EpochRecord = {
-      epoch: this.epoch, loss: this.lossSum / this.rows, learningRate: this.learningRate, seconds, samplesPerSecond: this.rows / Math.max(seconds, 1e-9),
+      epoch: this.epoch, loss: lossSum / rows, learningRate: this.learningRate, seconds, samplesPerSecond: rows / Math.max(seconds, 1e-9),
     };
-    if (reportsAccuracy(loss)) record.accuracy = this.correct / accuracyDenominator(loss, outputs, this.rows);
+    if (reportsAccuracy(loss)) record.accuracy = correct / accuracyDenominator(loss, outputs, rows);
     if (validation) {
-      const evaluation = evaluationFromSums(loss, outputs, validation.stats.lossSum, validation.stats.correct, validation.rows);
+      const evaluation = evaluationFromSums(loss, outputs, valLossSum, valCorrect, valRows);
       record.valLoss = evaluation.loss;
       if (evaluation.accuracy !== undefined) record.valAccuracy = evaluation.accuracy;
     }
@@ -125,6 +149,7 @@ export class FitRun {
     this.history.loss.push(record.loss);
     const logs: EpochLogs = { loss: record.loss };
     for (const key of ['accuracy', 'valLoss', 'valAccuracy'] as const) if (record[key] !== undefined) logs[key] = record[key];
+    if (this.ranks) logs.rank = this.ranks.rank;
     const onEpochEnd = this.options.callbacks.onEpochEnd;
     if (onEpochEnd) this.target.duringCallback(() => onEpochEnd(this.epoch, logs));
 

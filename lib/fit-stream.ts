@@ -25,7 +25,7 @@ export type BatchSource = () => Iterable<Batch> | AsyncIterable<Batch>;
 export type SyncBatchSource = () => Iterable<Batch>;
 
 /** Options of a streamed fit: those of a matrix fit, less validationSplit and shuffle, plus shuffleBuffer. */
-export interface StreamFitOptions extends Omit<FitOptions, 'validationSplit' | 'shuffle' | 'batchSize'> {
+export interface StreamFitOptions extends Omit<FitOptions, 'validationSplit' | 'shuffle' | 'batchSize' | 'distributed'> {
   /** Re-batch the stream into steps of this many rows (rows carry over between source batches). Default: each source batch is one step. */
   batchSize?: number;
   /** Shuffle rows through a seeded buffer of this many rows, as tf.data's shuffle(n); needs batchSize. Default 0: the stream's order. */
@@ -46,8 +46,9 @@ type StreamReply = IteratorResult<unknown> | LossStats | undefined;
 
 function resolveStreamOptions(options: StreamFitOptions) {
   if (typeof options !== 'object' || options === null) throw new ConfigError(`fit options must be an object, got ${describe(options)}`);
-  const o = options as StreamFitOptions & { validationSplit?: unknown; shuffle?: unknown };
+  const o = options as StreamFitOptions & { validationSplit?: unknown; shuffle?: unknown; distributed?: unknown };
   if (o.validationSplit !== undefined) throw new ConfigError('validationSplit does not apply to a streamed fit (the stream has no end to hold rows out from); give validationData');
+  if (o.distributed !== undefined) throw new ConfigError('distributed does not apply to a streamed fit yet; give each rank its shard as matrices: fit(xShard, yShard, { distributed })');
   if (o.shuffle !== undefined) throw new ConfigError('shuffle does not apply to a streamed fit; give shuffleBuffer: n to shuffle within a buffer of n rows');
   const { batchSize, shuffleBuffer, ...rest } = o;
   const common = resolveFitOptions(rest as FitOptions);

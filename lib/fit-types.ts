@@ -52,6 +52,16 @@ export interface FlatData {
   targets: FlatTargets;
 }
 
+/** The state a data-parallel fit starts from, rank 0's on every rank: the live arrays, and the step count to set. */
+export interface SharedState {
+  /** Parameters and optimizer state. */
+  arrays: FloatArray[];
+  /** The network's shuffle and dropout generator states. */
+  shuffleRng: Uint32Array;
+  dropoutRng: Uint32Array;
+  optimizerStep: number;
+}
+
 /** What the training loop needs from a network. */
 export interface FitTarget {
   readonly architecture: Architecture;
@@ -73,5 +83,7 @@ export interface FitTarget {
   /** Runs a user callback; read-only calls on the network are allowed inside it. */
   duringCallback(callback: () => void): void;
   snapshotParams(): FloatArray;
+  /** Hands the live training state to `share` (a data-parallel fit's broadcast), then takes its optimizerStep back. */
+  shareTrainingState(share: (state: SharedState) => void): void;
   restoreParams(snapshot: FloatArray): void;
 }

@@ -2,6 +2,9 @@
 // chunks of steps, validation, callbacks, early stopping, cancellation. One generator drives both
 // entry points: runFitSync (backend calls on this thread) and runFitAsync (on the libuv pool).
 // The loop drives a FitTarget (fit-types.ts), the narrow interface it declares for itself, not the Network class.
+import { parameterLayout } from './architecture';
+import { DataParallel } from './distributed/data-parallel';
+import { asBlaspropError, mpiCall } from './distributed/world';
 import type { LossStats, TrainCall } from './engine';
 import type { FitTarget, FlatData, History } from './fit-types';
 import { ConfigError } from './errors';
@@ -37,6 +40,20 @@ function prepareFitData(target: FitTarget, x: MatrixInput, y: TargetInput, optio
   return { train, trainRows, validation };
 }
 
+/**
+ * The data-parallel part of a fit, checked before anything changes: native backend only, and
+ * every rank running the same fit. Returns the coordinator and the agreed steps per epoch.
+ */
+function startDataParallel(target: FitTarget, options: ResolvedFitOptions, trainRows: number, hasValidation: boolean, localSteps: number) {
+  const d = options.distributed;
+  if (!d) return { ranks: null, stepsPerEpoch: localSteps };
+  if (target.backend !== 'native') throw new ConfigError(`distributed fit needs the native backend (the gradient is averaged in the native training step); this network runs on '${target.backend}'`);
+  const ranks = new DataParallel(d.world, d.overlap);
+  const bytesPerValue = target.architecture.dtype === 'float64' ? 8 : 4;
+  const stepsPerEpoch = ranks.agreeOnShape({ parameters: parameterLayout(target.architecture).count, bytesPerValue, epochs: options.epochs, hasValidation, steps: trainRows > 0 ? localSteps : 0 });
+  return { ranks, stepsPerEpoch };
+}
+
 /** A step of the fit generator: a training call to run (and hand back its result), or a validation to run. */
 type FitRequest = { kind: 'train'; call: TrainCall } | { kind: 'validate'; data: FlatData };
 
@@ -53,23 +70,26 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   // Every check runs before the network changes.
   const options = resolveFitOptions(fitOptions);
   const { train: data, trainRows, validation } = prepareFitData(target, x, y, options);
-  const run = new FitRun(target, options, validation !== null);
+  const batchSize = Math.min(options.batchSize, trainRows);
+  const { ranks, stepsPerEpoch } = startDataParallel(target, options, trainRows, validation !== null, Math.ceil(trainRows / batchSize));
+  const run = new FitRun(target, options, validation !== null, ranks);
 
   // From here on the network changes.
   target.prepareOptimizer(options.optimizer.stateKey);
-  const batchSize = Math.min(options.batchSize, trainRows);
-  const stepsPerEpoch = Math.ceil(trainRows / batchSize);
+  let shuffler = target.shuffler;
+  if (ranks) target.shareTrainingState((state) => (shuffler = ranks.shareState(state)));
   const order = new Int32Array(trainRows);
   for (let i = 0; i < trainRows; i++) order[i] = i;
   const stepLosses = new Float64Array(stepsPerEpoch);
   let chunkSteps = 1;
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
-    if (options.shuffle) target.shuffler.shuffle(order);
+    if (options.shuffle) shuffler.shuffle(order);
     run.startEpoch(epoch);
     for (let step = 0; step < stepsPerEpoch; ) {
-      if (run.aborted()) return run.history;
-      const steps = Math.min(run.chunkSteps(chunkSteps), stepsPerEpoch - step);
+      const wanted = Math.min(run.chunkSteps(chunkSteps), stepsPerEpoch - step);
+      const { stop, steps } = ranks ? ranks.agreeOnChunk(run.signalled, wanted) : { stop: run.signalled, steps: wanted };
+      if (stop) return run.markAborted();
       const start = step * batchSize;
       const count = Math.min(steps * batchSize, trainRows - start);
       const chunkStarted = performance.now();
@@ -78,7 +98,7 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
         call: {
           X: data.X, rows: data.rows, ...data.targets, order: order.subarray(start), count, batchSize,
           firstStep: 0, optimizer: { ...options.optimizer.call, learningRate: run.currentRate() },
-          stepLosses, diagnostics: step + steps === stepsPerEpoch ? run.diagnostics : null,
+          stepLosses, diagnostics: step + steps === stepsPerEpoch ? run.diagnostics : null, ...ranks?.trainExtras,
         },
       };
       run.recordChunk(stepLosses, count, batchSize, stats);
@@ -91,24 +111,27 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   return run.finish();
 }
 
-/** Trains on the calling thread. */
+/** Trains on the calling thread. A distributed step's MPI error becomes a BlaspropError. */
 export function runFitSync(target: FitTarget, x: MatrixInput, y: TargetInput, options: FitOptions): History {
   const loop = fitLoop(target, x, y, options);
+  const train = (call: TrainCall): LossStats => (call.reducer ? mpiCall(() => target.trainBatches(call)) : target.trainBatches(call));
   let next = loop.next();
   while (!next.done) {
     const request = next.value;
-    next = loop.next(request.kind === 'train' ? target.trainBatches(request.call) : target.evaluateData(request.data));
+    next = loop.next(request.kind === 'train' ? train(request.call) : target.evaluateData(request.data));
   }
   return next.value;
 }
 
-/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (WebAssembly, TypeScript). */
+/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (WebAssembly, TypeScript). A distributed step's MPI error becomes a BlaspropError. */
 export async function runFitAsync(target: FitTarget, x: MatrixInput, y: TargetInput, options: FitOptions): Promise<History> {
   const loop = fitLoop(target, x, y, options);
+  const train = (call: TrainCall): Promise<LossStats> =>
+    call.reducer ? target.trainBatchesAsync(call).catch((e: unknown) => Promise.reject(asBlaspropError(e))) : target.trainBatchesAsync(call);
   let next = loop.next();
   while (!next.done) {
     const request = next.value;
-    const result = request.kind === 'train' ? await target.trainBatchesAsync(request.call) : await target.evaluateDataAsync(request.data);
+    const result = request.kind === 'train' ? await train(request.call) : await target.evaluateDataAsync(request.data);
     if (target.backend !== 'native') await new Promise<void>((resolve) => setImmediate(resolve));
     next = loop.next(result);
   }

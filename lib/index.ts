@@ -1,5 +1,7 @@
 // blasprop's public API. This file only re-exports.
 export { Network } from './network';
+export * as distributed from './distributed';
+export type { World } from './distributed';
 export type { StepOptions } from './network';
 export type { Evaluation } from './metrics';
 export type { LayerWeights, LayerWeightsInput } from './layer-weights';
@@ -10,7 +12,7 @@ export type { ActivationName, LossName } from './codes';
 export type { Init, InitName, InitOptions } from './initializers';
 export type { Matrix, MatrixInput, TargetInput, LabelInput } from './input';
 export type { History, EpochRecord, LayerDiagnostics } from './fit';
-export type { FitOptions, EpochLogs, BatchLogs, FitCallbacks, EarlyStoppingOptions } from './fit-options';
+export type { FitOptions, DistributedFitOptions, EpochLogs, BatchLogs, FitCallbacks, EarlyStoppingOptions } from './fit-options';
 export type { Batch, BatchSource, SyncBatchSource, StreamFitOptions } from './fit-stream';
 export type { ReduceOnPlateauOptions } from './plateau';
 export type { WarmupOptions } from './schedule';

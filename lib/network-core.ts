@@ -9,7 +9,7 @@ import { ACTIVATION_CODES, LOSS_CODES } from './codes';
 import { floatArray, type DType, type FloatArray } from './dtype';
 import type { Engine, EngineNetwork, LossStats, TrainCall } from './engine';
 import { ConfigError } from './errors';
-import type { FitTarget, FlatData } from './fit-types';
+import type { FitTarget, FlatData, SharedState } from './fit-types';
 import { fillWeights } from './initializers';
 import { toFlatMatrix, toTargets, type FlatMatrix, type FlatTargets, type MatrixInput, type TargetInput } from './input';
 import type { NetworkState, TrainingState } from './network-state';
@@ -156,6 +156,14 @@ export class NetworkCore implements FitTarget {
 
   restoreParams(snapshot: FloatArray): void {
     this.params.set(snapshot);
+  }
+
+  shareTrainingState(share: (state: SharedState) => void): void {
+    const state: SharedState = {
+      arrays: [this.params, this.optM, this.optV], shuffleRng: this.shuffler.state, dropoutRng: this.dropoutRng, optimizerStep: this.optimizerStep,
+    };
+    share(state);
+    this.optimizerStep = state.optimizerStep;
   }
 
   /** The full state, for persistence (the arrays are the live buffers, not copies). */

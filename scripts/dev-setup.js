@@ -39,10 +39,13 @@ function newest(entries, filter = () => true) {
   return time;
 }
 
-// native/wasm is the WebAssembly engine's, not the addon's.
-const NATIVE_SOURCES = ['native/kernels', 'native/napi', 'native/test', 'CMakeLists.txt'];
+// The main addon's sources; native/wasm is the WebAssembly engine's and native/mpi the optional MPI
+// module's (their own targets, below).
+const NATIVE_SOURCES = ['native/kernels', 'native/napi', 'native/products', 'native/test', 'CMakeLists.txt'];
 const TARGETS = {
   native: { output: ['build/Release/blasprop.node'], sources: NATIVE_SOURCES, script: 'build:native', what: 'the native addon (cmake-js)' },
+  // Built by the same cmake-js build only when CMake finds MPI: checked along with `native` when it exists.
+  mpi: { output: ['build/Release/blasprop_mpi.node'], sources: ['native/mpi', 'native/kernels/gradient_reducer.h'], script: 'build:native', what: 'the MPI module (cmake-js)', optional: true },
   ts: { output: ['dist/cjs/index.js', 'dist/esm/index.mjs'], sources: ['lib', 'tsconfig.json', 'tsconfig.build.json', 'scripts/write-esm-entry.mjs'], script: 'build:ts', what: 'dist/ (tsc)' },
   wasm: { output: ['dist/blasprop.wasm'], sources: ['native/kernels', 'native/wasm', 'scripts/build-wasm.js'], script: 'build:wasm', what: 'the WebAssembly engine (clang, wasm32)' },
   prebuild: { output: [`prebuilds/${process.platform}-${process.arch}`], sources: [...NATIVE_SOURCES, 'binding.gyp', 'scripts/prebuild.js'], script: 'build:prebuild', what: 'the prebuilt binary (prebuildify)' },
@@ -54,6 +57,7 @@ const TARGETS = {
 /** True when the target's outputs exist and are newer than all of its sources. */
 function upToDate(target) {
   const outputs = target.output.map((o) => path.join(root, o));
+  if (target.optional && !outputs.some((o) => fs.existsSync(o))) return true;
   if (!outputs.every((o) => fs.existsSync(o))) return false;
   const built = Math.min(...target.output.map((o) => newest([o], (p) => !p.endsWith('.map'))));
   return built > 0 && built >= newest(target.sources);
@@ -78,6 +82,7 @@ function main() {
   const strict = args.includes('--strict');
   const names = args.filter((a) => !a.startsWith('--'));
   const wanted = names.length ? names : ['native', 'ts'];
+  if (wanted.includes('native') && !wanted.includes('mpi')) wanted.splice(wanted.indexOf('native') + 1, 0, 'mpi');
   for (const name of wanted) if (!TARGETS[name]) throw new Error(`dev-setup: unknown target '${name}' (known: ${Object.keys(TARGETS).join(', ')})`);
   if (!fs.existsSync(path.join(root, 'lib', 'index.ts'))) return 0;
 

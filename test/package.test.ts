@@ -151,8 +151,10 @@ function preconditions(): void {
     else if (fs.statSync(out).mtimeMs < newest(sources)) problems.push(`${path.relative(repo, out)} is older than its sources (${fix})`);
   };
   const libSources = files(path.join(repo, 'lib')).filter((f) => f.endsWith('.ts'));
-  // The addon's sources: native/ without the C++ kernel tests (native/test) and the WebAssembly glue (native/wasm).
-  const addonSources = files(path.join(repo, 'native')).filter((f) => !/^native\/(test|wasm)\//.test(path.relative(repo, f)));
+  // The addon's sources: native/ without the C++ kernel tests (native/test), the WebAssembly glue
+  // (native/wasm) and the optional MPI module (native/mpi, its own addon).
+  const apart = ['test', 'wasm', 'mpi'].map((dir) => path.join(repo, 'native', dir) + path.sep);
+  const addonSources = files(path.join(repo, 'native')).filter((f) => !apart.some((dir) => f.startsWith(dir)));
   const nativeSources = [...addonSources, path.join(repo, 'binding.gyp')];
   stale(path.join(repo, 'dist', 'cjs', 'index.js'), libSources, 'npm run build:ts');
   stale(path.join(repo, 'dist', 'esm', 'index.mjs'), libSources, 'npm run build:ts');

@@ -85,7 +85,8 @@ export function buildProgram(): Command {
     .addOption(new Option('--blas <engine>', "library of the native matrix products (default: auto, or BLASPROP_BLAS)").choices(['auto', 'openblas', 'onednn']).default('auto'))
     .option('--seed <n>', 'seed of initial weights, shuffling, dropout and the validation split (default: random, printed)', seed)
     .requiredOption('--out <file>', 'model file to write (e.g. model.blasprop)')
-    .option('--report <file>', 'also write an HTML training report (curves, gradient norms, configuration, timings)');
+    .option('--report <file>', 'also write an HTML training report (curves, gradient norms, configuration, timings)')
+    .option('--distributed', 'data-parallel training under mpirun (mpirun -np N blasprop train --distributed …): rank r trains rows i ≡ r (mod N), the gradient is averaged every step, rank 0 writes the outputs');
   withCommonOptions(train).action((options: TrainCommandOptions) => trainCommand(options));
 
   const evaluate = program

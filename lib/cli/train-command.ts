@@ -6,6 +6,8 @@ import * as path from 'node:path';
 
 import type { BackendChoice, BlasChoice, DType, MixedPrecision } from '../architecture';
 import { backendInfo } from '../backend';
+import { shardRows } from '../distributed/shard';
+import { finalize, init, rootValue, type World } from '../distributed/world';
 import type { ActivationName } from '../codes';
 import type { History } from '../fit';
 import type { FitOptions } from '../fit-options';
@@ -22,7 +24,7 @@ import { preprocessingPath, serializePreprocessing } from './preprocessing';
 import { TrainingProgress, outputMode } from './progress';
 import { renderReport } from './report';
 import { StagedOutputs, checkWritableTarget } from './staged-outputs';
-import { loadTrainingData } from './training-data';
+import { loadTrainingData, type LabeledSet } from './training-data';
 
 /** Activations allowed on hidden layers. */
 export const HIDDEN_ACTIVATIONS = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'identity'] as const;
@@ -58,6 +60,8 @@ export interface TrainCommandOptions {
   report?: string;
   quiet?: boolean;
   json?: boolean;
+  /** Data-parallel training under mpirun: rank r trains rows i ≡ r (mod N); rank 0 prints and writes. */
+  distributed?: boolean;
 }
 
 function optimizerOptions(o: TrainCommandOptions): OptimizerOptions {
@@ -91,13 +95,18 @@ async function checkOutputs(o: TrainCommandOptions): Promise<void> {
 
 /** Runs `blasprop train`. Throws CliError (or a library error) on failure; writes nothing then. */
 export async function trainCommand(o: TrainCommandOptions): Promise<void> {
-  const mode = outputMode(o);
+  const world: World | null = o.distributed ? init() : null;
+  // Distributed, rank 0 alone prints and writes the outputs (it holds the same weights as every rank).
+  const writer = world === null || world.rank === 0;
+  const mode = writer ? outputMode(o) : 'quiet';
   const say = (line: string): void => {
     if (mode === 'human') process.stdout.write(`${line}\n`);
   };
-  await checkOutputs(o);
+  if (writer) await checkOutputs(o);
   const optimizer = optimizerOptions(o);
-  const seed = o.seed ?? randomInt(0, 2 ** 32 - 1);
+  const chosenSeed = o.seed ?? randomInt(0, 2 ** 32 - 1);
+  // Every rank must split and initialize alike: rank 0's seed.
+  const seed = world ? rootValue(chosenSeed) : chosenSeed;
   const started = performance.now();
 
   const data = await loadTrainingData({
@@ -119,15 +128,19 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     ...(o.mixedPrecision === 'bfloat16' ? { mixedPrecision: o.mixedPrecision } : {}),
     ...(o.inputDropout > 0 ? { inputDropout: o.inputDropout } : {}),
   });
-  const trainRows = data.train.x.shape[0];
+  const shard = (set: LabeledSet): LabeledSet => (world ? { x: shardRows(set.x, world), labels: shardRows(set.labels, world) } : set);
+  const train = shard(data.train);
+  const validationSet = data.validation ? shard(data.validation) : null;
+  const trainRows = train.x.shape[0];
   const schedule: ScheduleOptions = o.schedule === 'cosine' ? { type: 'cosine' } : 'constant';
   const learningRate = o.lr ?? (o.optimizer === 'adam' ? 0.001 : 0.01);
   const lrAt = resolveSchedule(schedule, o.epochs);
   const batchSize = Math.min(o.batchSize, trainRows);
   const info = backendInfo();
   const backendText = net.backend === 'native' && info.blas ? `native backend (${info.blas.vendor}, ${info.blas.threads} threads)` : `${net.backend} backend`;
-  say(`training ${shapeText(net.architecture)} (${integer(net.parameterCount)} parameters, ${classes.length} classes) on ${integer(trainRows)} rows` +
-    `${data.validation ? `, validating on ${integer(data.validation.x.shape[0])}` : ''}; ${o.epochs} epochs of batch ${batchSize}; ${describeOptimizer(o, learningRate)}; ${backendText}; seed ${seed}`);
+  say(`training ${shapeText(net.architecture)} (${integer(net.parameterCount)} parameters, ${classes.length} classes) on ${integer(data.train.x.shape[0])} rows` +
+    `${data.validation ? `, validating on ${integer(data.validation.x.shape[0])}` : ''}; ${o.epochs} epochs of batch ${batchSize}; ${describeOptimizer(o, learningRate)}; ${backendText}; seed ${seed}` +
+    `${world ? `; distributed over ${world.size} ranks (rows i ≡ rank mod ${world.size}, batch ${batchSize} per rank)` : ''}`);
 
   const progress = new TrainingProgress({ mode, epochs: o.epochs, trainRows, heldOutName: 'val', learningRate: (e) => lrAt.rate(learningRate, e, Infinity) });
   const fitOptions: FitOptions = {
@@ -138,21 +151,24 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     schedule,
     callbacks: progress.callbacks,
     diagnostics: o.report !== undefined,
-    ...(data.validation ? { validationData: [data.validation.x, data.validation.labels] as [typeof data.validation.x, Int32Array] } : {}),
+    ...(validationSet ? { validationData: [validationSet.x, validationSet.labels] as [typeof validationSet.x, Int32Array] } : {}),
     ...(o.maxNorm !== undefined ? { maxNorm: o.maxNorm } : {}),
     ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    ...(world ? { distributed: world } : {}),
   };
   const fitStarted = performance.now();
   let run: { result: History; interrupted: boolean };
   try {
-    run = await withInterruptSignal((signal) => net.fit(data.train.x, data.train.labels, { ...fitOptions, signal }));
+    run = await withInterruptSignal((signal) => net.fit(train.x, train.labels, { ...fitOptions, signal }));
   } finally {
     progress.stop();
   }
   const fitSeconds = (performance.now() - fitStarted) / 1000;
   if (run.interrupted) throw new CliError('interrupted; nothing was written', EXIT_INTERRUPTED);
   const history = run.result;
-  const summary = summarizeHistory(history, trainRows);
+  if (!writer) return finalize();
+  // All ranks' rows count (with unequal shards, a few past the fewest steps are left out of each epoch).
+  const summary = summarizeHistory(history, data.train.x.shape[0]);
   const last = summary.last;
 
   // All work succeeded: stage the outputs, then put them in place.
@@ -169,7 +185,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
         createdAt: new Date(),
         history,
         layerNames: layerNames(net.architecture),
-        trainRows,
+        trainRows: data.train.x.shape[0],
         trainingSeconds: summary.trainingSeconds,
         samplesPerSecond: summary.samplesPerSecond,
         ...(validation && last
@@ -199,6 +215,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     preprocessing: preprocessingPath(o.out),
     ...(o.report !== undefined ? { report: o.report } : {}),
   };
+  finalize();
   if (mode === 'json') {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;

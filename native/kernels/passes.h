@@ -8,6 +8,7 @@
 #include "diagnostics.h"
 #include "dropout.h"
 #include "flush_denormals.h"
+#include "gradient_reducer.h"
 #include "network.h"
 #include "optimizers.h"
 
@@ -41,9 +42,11 @@ void network_forward(Network<T>& net, const T* input, int B, bool training) {
 
 // Backward from δ^L (in net.delta) down to layer 1. With `fused_lr` ≥ 0 each layer's plain SGD update
 // (W ← (1 − ηλ) W − η ∂L/∂W) is applied as soon as δ^(l-1) no longer needs the old W^l; otherwise
-// the gradient is accumulated into net.grads.
+// the gradient is accumulated into net.grads. With an overlapping `reducer`, the average across
+// processes of each layer's slice W^l b^l (contiguous in grads) starts as soon as it is computed.
 template <typename T>
-void network_backward(Network<T>& net, const T* input, int B, bool training, double fused_lr, double weight_decay) {
+void network_backward(Network<T>& net, const T* input, int B, bool training, double fused_lr, double weight_decay,
+                      const GradientReducer* reducer = nullptr) {
   T* delta = net.delta.data();
   T* delta_prev = net.delta_prev.data();
   for (int l = net.L; l >= 1; --l) {
@@ -61,6 +64,7 @@ void network_backward(Network<T>& net, const T* input, int B, bool training, dou
       dense_backward_params(net.products, l, delta, a_prev, W, net.params + net.b_off[l], B, in, out, T(-fused_lr));
     } else {
       dense_backward_params(net.products, l, delta, a_prev, net.grads + net.W_off[l], net.grads + net.b_off[l], B, in, out, T(1));
+      if (reducer && reducer->overlap) reducer_start(*reducer, net.grads + net.W_off[l], static_cast<size_t>(out) * (in + 1));
     }
     std::swap(delta, delta_prev);
   }
@@ -91,20 +95,26 @@ void network_apply_max_norm(Network<T>& net, double max_norm) {
 
 // One training step on the B rows at `input` (already gathered into the workspace): forward with
 // dropout, loss, backward, update. `diagnostics` (5 doubles per layer, or null) receives the step's
-// per-layer statistics. Returns the batch's loss sum and correct count.
+// per-layer statistics. With a `reducer` (data-parallel training) the gradient is averaged across
+// processes before the update, so every process applies the same one; clipping and diagnostics see
+// the averaged gradient. Returns the batch's loss sum and correct count.
 template <typename T>
 LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int B, const OptimizerConfig& c,
-                             double t, double* diagnostics) {
+                             double t, double* diagnostics, const GradientReducer* reducer = nullptr) {
   const int L = net.L;
   network_forward(net, input, B, true);
   const LossStats stats = output_loss_forward(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
                                               y, net.delta.data(), B, net.sizes[L], T(1.0 / B));
-  const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr;
+  const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr && reducer == nullptr;
   if (fused) {
     network_backward(net, input, B, true, c.learning_rate, c.weight_decay);
   } else {
     std::memset(net.grads, 0, net.param_count * sizeof(T));
-    network_backward(net, input, B, true, -1.0, 0.0);
+    network_backward(net, input, B, true, -1.0, 0.0, reducer);
+    if (reducer) {
+      if (!reducer->overlap) reducer_start(*reducer, net.grads, net.param_count);
+      reducer_finish(*reducer);
+    }
     if (diagnostics) network_diagnostics(net, B, diagnostics);
     network_apply_gradients(net, c, t);
   }

@@ -25,6 +25,7 @@ struct BatchPlan {
   double first_step = 1;          // 1-based optimizer step number of the first batch (Adam's t)
   double* step_losses = nullptr;  // optional: mean loss of each batch
   double* diagnostics = nullptr;  // optional: per-layer statistics of the last batch
+  const GradientReducer* reducer = nullptr;  // optional: averages each step's gradient across processes
 };
 
 // Copies the rows order[0..B) of the dataset into the workspace's X and targets.
@@ -54,7 +55,7 @@ LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const B
     const Targets<T> y = gather_batch(net, data, plan.order + start, B);
     const bool last = start + plan.batch_size >= plan.count;
     const LossStats s = network_train_step(net, net.X.data(), y, B, c, plan.first_step + double(step),
-                                           last ? plan.diagnostics : nullptr);
+                                           last ? plan.diagnostics : nullptr, plan.reducer);
     if (plan.step_losses) plan.step_losses[step] = s.loss_sum / B;
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -88,7 +89,23 @@ struct TrainCall {
   Dataset<T> data;
   BatchPlan plan;
   OptimizerConfig optimizer;
+  GradientReducer reducer;  // used when has_reducer: plan.reducer points at the worker's copy
+  bool has_reducer = false;
 };
+
+// The optional 'reducer' of a training call: an External from the MPI module (blasprop_mpi.node),
+// checked by its type tag, and 'overlap'.
+bool parse_reducer(const Napi::Object& o, GradientReducer& out) {
+  const Napi::Value v = o.Get("reducer");
+  if (v.IsUndefined() || v.IsNull()) return false;
+  bool tagged = false;
+  const napi_type_tag tag = {kGradientReducerTag[0], kGradientReducerTag[1]};
+  if (v.Type() != napi_external || napi_check_object_type_tag(o.Env(), v, &tag, &tagged) != napi_ok || !tagged)
+    throw Napi::TypeError::New(o.Env(), "blasprop native: 'reducer' must be the gradient reducer of the MPI module");
+  out = *static_cast<const GradientReducer*>(v.As<Napi::External<void>>().Data());
+  out.overlap = o.Get("overlap").ToBoolean();
+  return true;
+}
 
 template <typename T>
 TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
@@ -112,6 +129,7 @@ TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
   }
   check_label_range(net, call.data, call.plan.order, call.plan.count, o.Env());
   call.optimizer = parse_optimizer(o.Get("optimizer").As<Napi::Object>());
+  call.has_reducer = parse_reducer(o, call.reducer);
   return call;
 }
 
@@ -152,7 +170,7 @@ class PassWorker : public Napi::AsyncWorker {
       stats_ = pass_();
     } catch (const std::bad_alloc&) {
       SetError("blasprop native: out of memory for the workspace");
-    } catch (const std::exception& e) {  // a product engine's failure (dnnl::error), never expected once prepared
+    } catch (const std::exception& e) {  // a product engine's failure (dnnl::error) or a gradient reducer's (MPI)
       SetError(std::string("blasprop native: ") + e.what());
     }
   }
@@ -298,7 +316,9 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
   const int threads = network_blas_threads(net, static_cast<int>(first), g_configured_threads.load());
   auto pass = [&net, call, threads, engine] {
     const PassThreads pools(engine, threads);
-    return network_train_batches(net, call.data, call.plan, call.optimizer);
+    BatchPlan plan = call.plan;
+    plan.reducer = call.has_reducer ? &call.reducer : nullptr;
+    return network_train_batches(net, call.data, plan, call.optimizer);
   };
   if (async) return queue_pass(env, args, pass, guard);
   return stats_to_js(env, run_here(env, pass));
