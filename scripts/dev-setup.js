@@ -20,11 +20,9 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 const INSTALL_COMMANDS =
-  '  Debian/Ubuntu: sudo apt-get install -y libopenblas-dev cmake g++ make python3 pkg-config\n' +
+  '  Debian 12:     sudo bash scripts/install-system-packages.sh   (everything the build and the tests use)\n' +
   '  Fedora/RHEL:   sudo dnf install -y openblas-devel cmake gcc-c++ make python3 pkgconf\n' +
-  '  macOS:         brew install openblas cmake pkg-config   (and xcode-select --install)\n' +
-  'The WebAssembly engine also needs clang for wasm32 (Debian: clang lld wasi-libc libc++-dev-wasm32 libc++abi-14-dev-wasm32\n' +
-  'libclang-rt-dev-wasm32); the arm64 prebuild and its test need Debian\'s arm64 packages (see .ci/run).';
+  '  macOS:         brew install openblas cmake pkg-config   (and xcode-select --install)';
 
 /** Newest modification time of the files below `entries` (files or folders), or 0. */
 function newest(entries, filter = () => true) {
