@@ -1,4 +1,4 @@
-// activations.h — g(z) and g'(z) for the hidden and output layers (the seed's a^l = g(z^l)).
+// activations.h — g(z) and g'(z) for the hidden and output layers (the lecture's a^l = g(z^l)).
 // g' is computed from a = g(z) alone, so the forward pass can overwrite z with a in place.
 #pragma once
 #include <cmath>
@@ -6,7 +6,7 @@
 
 namespace blasprop {
 
-// Codes shared with lib/native-codes.ts; keep the numbers in step.
+// Codes shared with lib/codes.ts; keep the numbers in step.
 enum class Activation : int { Identity = 0, Sigmoid = 1, Tanh = 2, Relu = 3, LeakyRelu = 4, Softmax = 5 };
 
 // σ(z) without overflow: exp is only ever taken of a non-positive number.

@@ -1,4 +1,4 @@
-// dense.h — one fully connected layer, forward and backward side by side (the seed's equations).
+// dense.h — one fully connected layer, forward and backward side by side (the lecture's equations).
 // The matrix products go through the product engines (products/products.h); the bias is here.
 // Shapes: A_prev [B × in], W [out × in] row-major, b [out], Z/A [B × out], delta [B × out].
 #pragma once

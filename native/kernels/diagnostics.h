@@ -1,4 +1,4 @@
-// diagnostics.h — per-layer numbers that show vanishing and exploding gradients (the seed's
+// diagnostics.h — per-layer numbers that show vanishing and exploding gradients (the lecture's
 // "unstable gradients"), read from buffers one training step already filled.
 #pragma once
 #include <algorithm>
@@ -9,7 +9,7 @@
 
 namespace blasprop {
 
-// Doubles written per layer, in this order. lib/diagnostics.ts reads the same layout.
+// Doubles written per layer, in this order. lib/fit-run.ts (readDiagnostics) reads the same layout; lib/codes.ts has the count.
 constexpr int kDiagnosticsPerLayer = 5;
 // [0] ‖∂L/∂W^l‖₂  [1] ‖∂L/∂b^l‖₂  [2] mean of a^l  [3] std of a^l
 // [4] fraction of units with a ≤ 0 on every row of the batch (ReLU and leaky ReLU layers; NaN otherwise)

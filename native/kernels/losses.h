@@ -8,7 +8,7 @@
 
 namespace blasprop {
 
-// Codes shared with lib/native-codes.ts; keep the numbers in step.
+// Codes shared with lib/codes.ts; keep the numbers in step.
 enum class Loss : int { MSE = 0, CrossEntropy = 1, BinaryCrossEntropy = 2 };
 
 // The targets of a batch: dense rows Y[B×out], or (cross-entropy only) class labels[B].
@@ -40,9 +40,9 @@ inline T softplus(T z) { return (z > 0 ? z : T(0)) + std::log1p(std::exp(-std::f
 
 // Z[B×out] holds A_prev Wᵀ on entry and a^L on return. When delta is not null it receives
 // δ^L · delta_scale; δ^L is a − y for softmax + cross-entropy and sigmoid + binary cross-entropy,
-// and (a − y) ⊙ g'(z) for mse (L = ½ Σ (y − a)², the seed's).
+// and (a − y) ⊙ g'(z) for mse (L = ½ Σ (y − a)², the lecture's).
 template <typename T>
-LossStats output_loss_forward(Loss loss, Activation g, T slope, T* Z, const T* b, Targets<T> y,
+LossStats output_loss_delta(Loss loss, Activation g, T slope, T* Z, const T* b, Targets<T> y,
                               T* delta, int B, int out, T delta_scale) {
   LossStats stats;
   const bool by_threshold = accuracy_by_threshold(loss, out);

@@ -6,7 +6,7 @@
 
 namespace blasprop {
 
-// Codes shared with lib/native-codes.ts; keep the numbers in step.
+// Codes shared with lib/codes.ts; keep the numbers in step.
 enum class OptimizerType : int { Sgd = 0, Adam = 1 };
 
 struct OptimizerConfig {

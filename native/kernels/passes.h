@@ -1,5 +1,14 @@
 // passes.h — whole-network passes built from the per-layer kernels: forward, one training step
 // (forward, backward, update), and the inference passes predict / evaluate / gradients.
+//
+// The lecture's equations (lecture 13, back propagation) and where each one is computed, over a
+// batch of B rows (rows are examples, so every product is transposed from the lecture's columns):
+//   forward   z^l = W^l a^(l-1) + b^l,  a^l = g(z^l)        Z = A_prev W^T + 1 b^T   dense_forward, bias_activation_forward
+//   output    delta^L = dL/da^L (.) g'(z^L)                  output_loss_delta (losses.h)
+//   weights   dL/dW^l = delta^l (a^(l-1))^T                  dL/dW = delta^T A_prev   dense_backward_params
+//   biases    dL/db^l = delta^l                              dL/db = sum of delta's rows
+//   backward  delta^(l-1) = (W^l)^T delta^l (.) g'(z^(l-1))  dX = delta W, then (.) g'   dense_backward_input, activation_backward
+//   update    W <- W - eta dL/dW                              optimizer_update (optimizers.h), or fused into the dL/dW gemm
 #pragma once
 #include <algorithm>
 #include <cmath>
@@ -26,7 +35,7 @@ const T* network_layer_input(const Network<T>& net, const T* input, int l, bool 
 }
 
 // Forward through layers 1..L−1 (bias, g, and dropout when training) and the output layer's gemm:
-// afterwards A[L] holds A^(L-1) (W^L)ᵀ without bias, for output_loss_forward or network_predict.
+// afterwards A[L] holds A^(L-1) (W^L)ᵀ without bias, for output_loss_delta or network_predict.
 template <typename T>
 void network_forward(Network<T>& net, const T* input, int B, bool training) {
   for (int l = 1; l <= net.L; ++l) {
@@ -103,7 +112,7 @@ LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int 
                              double t, double* diagnostics, const GradientReducer* reducer = nullptr) {
   const int L = net.L;
   network_forward(net, input, B, true);
-  const LossStats stats = output_loss_forward(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
+  const LossStats stats = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
                                               y, net.delta.data(), B, net.sizes[L], T(1.0 / B));
   const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr && reducer == nullptr;
   if (fused) {
@@ -144,7 +153,7 @@ LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t row
     const int B = static_cast<int>(std::min<size_t>(kInferenceChunkRows, rows - r));
     const T* input = X + r * in;
     network_forward(net, input, B, false);
-    const LossStats s = output_loss_forward(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
+    const LossStats s = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
                                             targets_from_row(y, r, out), accumulate_gradients ? net.delta.data() : nullptr,
                                             B, out, T(1.0 / double(rows)));
     if (accumulate_gradients) network_backward(net, input, B, false, -1.0, 0.0);

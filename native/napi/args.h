@@ -4,13 +4,18 @@
 // RangeError, never an out-of-bounds read.
 #pragma once
 #include <napi.h>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <type_traits>
 
 namespace blasprop_napi {
 
-inline Napi::Value get(const Napi::Object& o, const char* key) { return o.Get(key); }
+// True when v is the code of an enum whose codes run from 0 to `last` (an integer in [0, last]).
+template <typename E>
+bool is_enum_code(double v, E last) {
+  return v >= 0 && v <= static_cast<int>(last) && v == std::floor(v);
+}
 
 inline bool is_absent(const Napi::Value& v) { return v.IsUndefined() || v.IsNull(); }
 

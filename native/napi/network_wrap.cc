@@ -255,23 +255,24 @@ void NativeNetwork::construct(const Napi::Object& spec) {
   std::vector<T> slope(L + 1, T(0));
   const std::vector<double> codes = get_number_list(spec, "activations", L + 1);
   const std::vector<double> slopes = get_number_list(spec, "slopes", L + 1);
+  const double loss_code = get_number(spec, "loss");
+  if (!is_enum_code(loss_code, Loss::BinaryCrossEntropy)) throw Napi::RangeError::New(env, "blasprop native: unknown loss code");
+  const Loss loss = static_cast<Loss>(static_cast<int>(loss_code));
   for (size_t l = 1; l <= L; ++l) {
-    if (codes[l] < 0 || codes[l] > 5 || codes[l] != std::floor(codes[l])) throw Napi::RangeError::New(env, "blasprop native: unknown activation code");
-    if ((codes[l] == 5) != (l == L && spec.Get("loss").ToNumber().Int32Value() == 1))
+    if (!is_enum_code(codes[l], Activation::Softmax)) throw Napi::RangeError::New(env, "blasprop native: unknown activation code");
+    g[l] = static_cast<Activation>(static_cast<int>(codes[l]));
+    if ((g[l] == Activation::Softmax) != (l == L && loss == Loss::CrossEntropy))
       throw Napi::RangeError::New(env, "blasprop native: softmax must be the output activation, and only with cross-entropy");
     if (!std::isfinite(slopes[l]) || slopes[l] < 0) throw Napi::RangeError::New(env, "blasprop native: slopes must be finite and ≥ 0");
-    g[l] = static_cast<Activation>(static_cast<int>(codes[l]));
     slope[l] = T(slopes[l]);
   }
   const std::vector<double> dropout = get_number_list(spec, "dropout", L);
   for (double p : dropout)
     if (!(p >= 0 && p < 1)) throw Napi::RangeError::New(env, "blasprop native: dropout probabilities must be in [0, 1)");
-  const double loss = get_number(spec, "loss");
-  if (loss != 0 && loss != 1 && loss != 2) throw Napi::RangeError::New(env, "blasprop native: unknown loss code");
-  if (loss == 2 && g[L] != Activation::Sigmoid) throw Napi::RangeError::New(env, "blasprop native: binary cross-entropy needs a sigmoid output");
+  if (loss == Loss::BinaryCrossEntropy && g[L] != Activation::Sigmoid) throw Napi::RangeError::New(env, "blasprop native: binary cross-entropy needs a sigmoid output");
 
   Network<T>& net = network<T>();
-  const size_t n = network_init(net, sizes, g, slope, dropout, static_cast<Loss>(static_cast<int>(loss)));
+  const size_t n = network_init(net, sizes, g, slope, dropout, loss);
   if (n > 2147483647u) throw Napi::RangeError::New(env, "blasprop native: more than 2^31 − 1 parameters");
   net.params = get_array<T>(spec, "params", n);
   net.grads = get_array<T>(spec, "grads", n);
