@@ -27,7 +27,7 @@ export const LOSS_CODES: Readonly<Record<LossName, number>> = {
 /** Every loss name, in code order. */
 export const LOSSES = Object.keys(LOSS_CODES) as LossName[];
 
-export const OPTIMIZER_CODES = { sgd: 0, adam: 1 } as const;
+export const OPTIMIZER_CODES = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
 
 /** Doubles per layer in a diagnostics record (native/kernels/diagnostics.h). */
 export const DIAGNOSTICS_PER_LAYER = 5;

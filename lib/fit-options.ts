@@ -5,6 +5,7 @@ import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type Regula
 import { ConfigError } from './errors';
 import { checkInteger, checkKnownKeys, checkNumber, describe } from './options';
 import { resolveSchedule, type ScheduleOptions } from './schedule';
+import { WEIGHT_KEYS, type WeightOptions } from './row-weights';
 
 /** What an epoch reports. Metrics are means over the epoch's examples (training loss as the weights moved). */
 export interface EpochLogs {
@@ -41,13 +42,13 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
-/** Options of fit and fitSync. */
-export interface FitOptions extends RegularizationOptions {
+/** Options of fit and fitSync. `sampleWeight` and `classWeight` weight the training rows (not the validation rows). */
+export interface FitOptions extends RegularizationOptions, WeightOptions {
   /** Default 1. */
   epochs?: number;
   /** Rows per step: 1 is pure SGD, the row count is full-batch gradient descent. Default 32. */
   batchSize?: number;
-  /** Default 0.01 for SGD, 0.001 for Adam. */
+  /** Default 0.01 for SGD, RMSprop and Adagrad, 0.001 for Adam and AdamW. */
   learningRate?: number;
   /** Visit the rows in a fresh seeded random order each epoch. Default true. */
   shuffle?: boolean;
@@ -90,11 +91,13 @@ export interface ResolvedFitOptions {
   validationData: [MatrixInput, TargetInput] | undefined;
   validationSplit: number | undefined;
   earlyStopping: ResolvedEarlyStopping | null;
+  /** sampleWeight and classWeight as given; checked against the data by rowWeights. */
+  weights: WeightOptions;
 }
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'learningRate', 'shuffle', 'optimizer', 'schedule', 'validationData', 'validationSplit',
-  'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm',
+  'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm', ...WEIGHT_KEYS,
 ] as const;
 const CALLBACK_KEYS = ['onEpochEnd', 'onBatchEnd'] as const;
 
@@ -159,5 +162,6 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     validationData: options.validationData,
     validationSplit: options.validationSplit === undefined ? undefined : checkNumber(options.validationSplit, 'validationSplit', 0, 1, true),
     earlyStopping: resolveEarlyStopping(options.earlyStopping),
+    weights: { sampleWeight: options.sampleWeight, classWeight: options.classWeight },
   };
 }

@@ -11,6 +11,7 @@ import { resolveFitOptions, type EpochLogs, type FitOptions, type ResolvedFitOpt
 import type { FlatTargets, MatrixInput, TargetInput } from './input';
 import { accuracyDenominator, evaluationFromSums, reportsAccuracy } from './metrics';
 import type { Rng } from './rng';
+import { checkWeightTotal, rowWeights } from './row-weights';
 
 /** Per-layer numbers of one training step that show vanishing or exploding gradients. */
 export interface LayerDiagnostics {
@@ -126,6 +127,9 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   // Every check runs before the network changes.
   const options = resolveFitOptions(fitOptions);
   const { train: data, trainRows, validation } = prepareFitData(target, x, y, options);
+  const { architecture } = target;
+  const weights = rowWeights(options.weights, { loss: architecture.loss, outputs: target.outputs, dtype: architecture.dtype }, data.targets, data.rows);
+  const trainWeight = weights ? checkWeightTotal(weights, trainRows, 'the training rows') : trainRows;
   const early = options.earlyStopping;
   const monitor = early?.monitor ?? (validation ? 'valLoss' : 'loss');
   if (early && monitor === 'valLoss' && !validation) throw new ConfigError("earlyStopping.monitor 'valLoss' needs validationData or validationSplit");
@@ -148,6 +152,13 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   let chunkSteps = 1;
   let batchIndex = 0;
   const rowsOfStep = (start: number, k: number): number => Math.min(batchSize, trainRows - start - k * batchSize);
+  // The Σ w of a step's rows (its row count without weights): a step's loss is a weighted mean.
+  const weightOfStep = (start: number, k: number): number => {
+    if (!weights) return rowsOfStep(start, k);
+    let sum = 0;
+    for (let i = start + k * batchSize, end = i + rowsOfStep(start, k); i < end; i++) sum += weights[order[i]!]!;
+    return sum;
+  };
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     if (options.shuffle) target.shuffler.shuffle(order);
@@ -167,14 +178,14 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
       const result = yield {
         kind: 'train',
         call: {
-          X: data.X, rows: data.rows, ...data.targets, order: order.subarray(start), count, batchSize,
+          X: data.X, rows: data.rows, ...data.targets, weights, order: order.subarray(start), count, batchSize,
           firstStep: 0, optimizer: { ...optimizer.call, learningRate },
           stepLosses, diagnostics: last ? diagnosticsBuffer : null,
         },
       };
       const elapsed = performance.now() - chunkStarted;
       // Summed step by step, so the epoch's loss does not depend on how steps were chunked.
-      for (let k = 0; k < steps; k++) lossSum += stepLosses[k]! * rowsOfStep(start, k);
+      for (let k = 0; k < steps; k++) lossSum += stepLosses[k]! * weightOfStep(start, k);
       correct += result.correct;
       const onBatchEnd = callbacks.onBatchEnd;
       if (onBatchEnd) {
@@ -188,8 +199,8 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
       chunkSteps = Math.max(1, Math.min(stepsPerEpoch, Math.round((steps * chunkMs) / Math.max(elapsed, 0.01))));
     }
     const seconds = (performance.now() - started) / 1000;
-    const record: EpochRecord = { epoch, loss: lossSum / trainRows, learningRate, seconds, samplesPerSecond: trainRows / Math.max(seconds, 1e-9) };
-    if (classify) record.accuracy = correct / accuracyDenominator(loss, target.outputs, trainRows);
+    const record: EpochRecord = { epoch, loss: lossSum / trainWeight, learningRate, seconds, samplesPerSecond: trainRows / Math.max(seconds, 1e-9) };
+    if (classify) record.accuracy = correct / accuracyDenominator(loss, target.outputs, trainWeight);
     if (validation) {
       const v = yield { kind: 'validate', data: validation };
       const evaluation = evaluationFromSums(loss, target.outputs, v.lossSum, v.correct, validation.rows);

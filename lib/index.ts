@@ -10,7 +10,10 @@ export type { Init, InitName, InitOptions } from './initializers';
 export type { Matrix, MatrixInput, TargetInput, LabelInput } from './input';
 export type { History, EpochRecord, LayerDiagnostics } from './fit';
 export type { FitOptions, EpochLogs, BatchLogs, FitCallbacks, EarlyStoppingOptions } from './fit-options';
-export type { OptimizerOptions, RegularizationOptions } from './optimizer';
+export type {
+  OptimizerOptions, RegularizationOptions, SgdOptions, AdamOptions, AdamWOptions, RMSpropOptions, AdagradOptions,
+} from './optimizer';
+export type { WeightOptions } from './row-weights';
 export type { ScheduleOptions } from './schedule';
 export { backendInfo, setThreads, physicalCores } from './backend';
 export type { BackendInfo, ThreadOptions } from './backend';

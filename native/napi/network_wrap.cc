@@ -36,7 +36,7 @@ std::vector<double> get_number_list(const Napi::Object& o, const char* key, size
 OptimizerConfig parse_optimizer(const Napi::Object& o) {
   OptimizerConfig c;
   const double type = get_number(o, "type");
-  if (type != 0 && type != 1) throw Napi::RangeError::New(o.Env(), "blasprop native: unknown optimizer type");
+  if (!(type >= 0 && type <= 4) || type != std::floor(type)) throw Napi::RangeError::New(o.Env(), "blasprop native: unknown optimizer type");
   c.type = static_cast<OptimizerType>(static_cast<int>(type));
   c.learning_rate = get_number(o, "learningRate");
   c.momentum = get_number_or(o, "momentum", 0);
@@ -44,16 +44,20 @@ OptimizerConfig parse_optimizer(const Napi::Object& o) {
   c.beta1 = get_number_or(o, "beta1", 0.9);
   c.beta2 = get_number_or(o, "beta2", 0.999);
   c.epsilon = get_number_or(o, "epsilon", 1e-8);
+  c.alpha = get_number_or(o, "alpha", 0.99);
+  c.centered = o.Get("centered").ToBoolean();
+  c.initial_accumulator = get_number_or(o, "initialAccumulator", 0);
   c.weight_decay = get_number_or(o, "weightDecay", 0);
   c.max_norm = get_number_or(o, "maxNorm", 0);
   c.clip_norm = get_number_or(o, "clipNorm", 0);
-  const double values[] = {c.learning_rate, c.momentum, c.beta1, c.beta2, c.epsilon, c.weight_decay, c.max_norm, c.clip_norm};
+  const double values[] = {c.learning_rate, c.momentum, c.beta1, c.beta2, c.epsilon, c.alpha, c.initial_accumulator,
+                           c.weight_decay, c.max_norm, c.clip_norm};
   for (double v : values)
     if (!std::isfinite(v) || v < 0) throw Napi::RangeError::New(o.Env(), "blasprop native: optimizer settings must be finite and ≥ 0");
   return c;
 }
 
-// The dataset of a call: X, and Y or labels, with every length checked against `rows`.
+// The dataset of a call: X, Y or labels, and optional row weights, with every length checked against `rows`.
 template <typename T>
 Dataset<T> parse_dataset(const Network<T>& net, const Napi::Object& o) {
   Dataset<T> data;
@@ -62,6 +66,7 @@ Dataset<T> parse_dataset(const Network<T>& net, const Napi::Object& o) {
   data.X = get_array<T>(o, "X", data.rows * in);
   data.y.dense = get_array<T>(o, "Y", data.rows * out, true);
   data.y.labels = get_array<int32_t>(o, "labels", data.rows, true);
+  data.y.weights = get_array<T>(o, "weights", data.rows, true);
   if ((data.y.dense == nullptr) == (data.y.labels == nullptr))
     throw Napi::TypeError::New(o.Env(), "blasprop native: give exactly one of 'Y' and 'labels'");
   if (data.y.labels && net.loss != Loss::CrossEntropy)
@@ -118,6 +123,7 @@ Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("lossSum", s.loss_sum);
   result.Set("correct", s.correct);
+  result.Set("weightSum", s.weight_sum);
   return result;
 }
 
@@ -170,7 +176,7 @@ Napi::Function NativeNetwork::Define(Napi::Env env) {
                       InstanceMethod<&NativeNetwork::Predict>("predict")});
 }
 
-// new NativeNetwork({ dtype, sizes, activations, slopes, dropout, loss, params, grads, optM, optV, rng })
+// new NativeNetwork({ dtype, sizes, activations, slopes, dropout, loss, params, grads, optM, optV, optG, rng })
 NativeNetwork::NativeNetwork(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeNetwork>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected a network spec object");
@@ -220,6 +226,7 @@ void NativeNetwork::construct(const Napi::Object& spec) {
   net.grads = get_array<T>(spec, "grads", n);
   net.opt_m = get_array<T>(spec, "optM", n);
   net.opt_v = get_array<T>(spec, "optV", n);
+  net.opt_g = get_array<T>(spec, "optG", n);
   net.rng = get_array<uint32_t>(spec, "rng", 4);
 }
 
@@ -254,8 +261,8 @@ Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, s
   return worker->promise();
 }
 
-// evaluate({ X, Y | labels, rows, gradients }) → { lossSum, correct }; with gradients: true the
-// gradient of the mean loss is left in the grads array.
+// evaluate({ X, Y | labels, weights?, rows, gradients }) → { lossSum, correct, weightSum }; with
+// gradients: true the gradient of the (weighted) mean loss is left in the grads array.
 template <typename T>
 Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();
