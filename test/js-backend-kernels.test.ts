@@ -451,6 +451,12 @@ describe('argument checks', () => {
     expect(() => net.trainBatches({ ...base, labels: new Int32Array(10).fill(3) })).toThrow(/label/);
     expect(() => net.trainBatches({ ...base, stepLosses: new Float64Array(3) })).toThrow(/stepLosses/);
     expect(() => net.trainBatches({ ...base, diagnostics: new Float64Array(9) })).toThrow(/diagnostics/);
+    const native = makePair(loadBinding(), 'float64', arch, 1).nets[0];
+    for (const engine of [net, native]) {
+      expect(() => engine.trainBatches({ ...base, weights: new Float64Array(9) })).toThrow(/'weights'/);
+      expect(() => engine.evaluate({ ...data, weights: new Float32Array(10), gradients: false })).toThrow(/'weights' must be a Float64Array/);
+      expect(() => engine.trainBatches({ ...base, optimizer: { type: 5, learningRate: 0.1 } })).toThrow(/unknown optimizer type/);
+    }
     expect(() => net.evaluate({ ...data, labels: null, gradients: false })).toThrow(/exactly one/);
     expect(() => net.predict({ X: data.X, rows: 10, out: new Float64Array(29) })).toThrow(/'out'/);
     expect(Array.from(s.params)).toEqual(Array.from(before));

@@ -10,7 +10,7 @@ import { BACKENDS } from './helpers/backends';
 /** A copy of everything training changes: parameters, optimizer state and step, RNG states. */
 function snapshot(net: Network): unknown {
   const s = networkState(net);
-  return [s.params, s.optM, s.optV, s.optG, s.dropoutRng, s.shuffleRng].map((a) => Array.from(a)).concat([[s.optimizerStep], [s.optimizerKey]]);
+  return [...[s.params, s.optM, s.optV, s.optG, s.dropoutRng, s.shuffleRng].map((a) => Array.from(a)), s.optimizerStep, s.optimizerKey];
 }
 
 const X = [[0.5, -1], [1.5, 0.3], [-0.7, 0.8], [0.2, 0.2], [-1.2, -0.4]];

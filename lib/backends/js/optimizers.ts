@@ -46,6 +46,7 @@ function orDefault(v: number | undefined | null, fallback: number): number {
  * α 0.99, not centered, accumulator 0, no decay, max-norm or clipping.
  */
 export function resolveOptimizer(c: OptimizerCall): OptimizerConfig {
+  if (!(Object.values(OPTIMIZER_CODES) as number[]).includes(c.type)) throw new Error(`blasprop js: unknown optimizer type ${c.type}`);
   return {
     type: c.type,
     learningRate: c.learningRate,
