@@ -85,7 +85,7 @@ export type OptimizerOptions =
   | SgdOptions | AdamOptions | AdamWOptions | RMSpropOptions | AdagradOptions;
 
 /** Every optimizer name. */
-export const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+const OPTIMIZER_NAMES = ['sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
 
 /** Regularization applied by the optimizer step. */
 export interface RegularizationOptions {
