@@ -73,6 +73,8 @@ export interface TrainCall extends DatasetCall {
   optimizer: OptimizerCall;
   /** Optional: receives the (weighted) mean loss of each batch; 0 for a batch whose weights are all 0. */
   stepLosses: Float64Array | null;
+  /** Optional: receives the Σ w of each batch (its row count without weights). */
+  stepWeights?: Float64Array | null;
   /** Optional: receives DIAGNOSTICS_PER_LAYER doubles per layer for the call's last batch. */
   diagnostics: Float64Array | null;
 }

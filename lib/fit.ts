@@ -152,13 +152,8 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   let chunkSteps = 1;
   let batchIndex = 0;
   const rowsOfStep = (start: number, k: number): number => Math.min(batchSize, trainRows - start - k * batchSize);
-  // The Σ w of a step's rows (its row count without weights): a step's loss is a weighted mean.
-  const weightOfStep = (start: number, k: number): number => {
-    if (!weights) return rowsOfStep(start, k);
-    let sum = 0;
-    for (let i = start + k * batchSize, end = i + rowsOfStep(start, k); i < end; i++) sum += weights[order[i]!]!;
-    return sum;
-  };
+  // With weights a step's loss is a weighted mean: the engine reports each step's Σ w.
+  const stepWeights = weights ? new Float64Array(stepsPerEpoch) : null;
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     if (options.shuffle) target.shuffler.shuffle(order);
@@ -180,12 +175,12 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
         call: {
           X: data.X, rows: data.rows, ...data.targets, weights, order: order.subarray(start), count, batchSize,
           firstStep: 0, optimizer: { ...optimizer.call, learningRate },
-          stepLosses, diagnostics: last ? diagnosticsBuffer : null,
+          stepLosses, stepWeights, diagnostics: last ? diagnosticsBuffer : null,
         },
       };
       const elapsed = performance.now() - chunkStarted;
       // Summed step by step, so the epoch's loss does not depend on how steps were chunked.
-      for (let k = 0; k < steps; k++) lossSum += stepLosses[k]! * weightOfStep(start, k);
+      for (let k = 0; k < steps; k++) lossSum += stepLosses[k]! * (stepWeights ? stepWeights[k]! : rowsOfStep(start, k));
       correct += result.correct;
       const onBatchEnd = callbacks.onBatchEnd;
       if (onBatchEnd) {

@@ -294,16 +294,18 @@ function trainAndCompare(pair: Pair, arch: Arch, data: Data, optimizer: Optimize
     const wantDiagnostics = call >= 1; // the last batch of these calls takes the explicit-gradient path
     const results: LossStats[] = [];
     const stepLosses: Float64Array[] = [];
+    const stepWeights: Float64Array[] = [];
     const diagnostics: Array<Float64Array | null> = [];
     for (const net of pair.nets) {
-      const losses = new Float64Array(steps);
+      const losses = new Float64Array(steps), weights = new Float64Array(steps).fill(-1);
       const diag = wantDiagnostics ? new Float64Array(L * DIAGNOSTICS_PER_LAYER).fill(-7) : null;
       const trainCall: TrainCall = {
         X: data.X, Y: data.Y, labels: data.labels, weights: data.weights, rows: data.rows,
-        order, count, batchSize, firstStep: step, optimizer, stepLosses: losses, diagnostics: diag,
+        order, count, batchSize, firstStep: step, optimizer, stepLosses: losses, stepWeights: weights, diagnostics: diag,
       };
       results.push(net.trainBatches(trainCall));
       stepLosses.push(losses);
+      stepWeights.push(weights);
       diagnostics.push(diag);
     }
     step += steps;
@@ -319,6 +321,8 @@ function trainAndCompare(pair: Pair, arch: Arch, data: Data, optimizer: Optimize
     expectNumberClose(results[1].correct, results[0].correct, tol, `${what}: correct`);
     expectNumberClose(results[1].weightSum, results[0].weightSum, tol, `${what}: weightSum`);
     expectClose(stepLosses[1], stepLosses[0], tol, `${what}: stepLosses`);
+    expectClose(stepWeights[1], stepWeights[0], tol, `${what}: stepWeights`);
+    if (!data.weights) expect(Array.from(stepWeights[0]), `${what}: stepWeights without weights`).toEqual(Array.from({ length: steps }, (_, k) => Math.min(batchSize, count - k * batchSize)));
     if (wantDiagnostics) {
       const [dn, dj] = diagnostics as [Float64Array, Float64Array];
       for (let k = 0; k < dn.length; k++) {

@@ -25,6 +25,7 @@ struct BatchPlan {
   int batch_size = 1;
   double first_step = 1;          // 1-based optimizer step number of the first batch (Adam's t)
   double* step_losses = nullptr;  // optional: (weighted) mean loss of each batch, 0 when its weights are all 0
+  double* step_weights = nullptr; // optional: Σ w of each batch (its row count without weights)
   double* diagnostics = nullptr;  // optional: per-layer statistics of the last batch
 };
 
@@ -61,6 +62,7 @@ LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const B
     const LossStats s = network_train_step(net, net.X.data(), y, B, c, plan.first_step + double(step),
                                            last ? plan.diagnostics : nullptr);
     if (plan.step_losses) plan.step_losses[step] = s.weight_sum > 0 ? s.loss_sum / s.weight_sum : 0.0;
+    if (plan.step_weights) plan.step_weights[step] = s.weight_sum;
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;
     total.weight_sum += s.weight_sum;

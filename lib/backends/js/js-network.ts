@@ -156,6 +156,9 @@ export class JsNetwork implements EngineNetwork {
     if (call.stepLosses !== null && call.stepLosses !== undefined && (!(call.stepLosses instanceof Float64Array) || call.stepLosses.length < steps)) {
       fail(`'stepLosses' must be a Float64Array of at least ${steps} elements`);
     }
+    if (call.stepWeights !== null && call.stepWeights !== undefined && (!(call.stepWeights instanceof Float64Array) || call.stepWeights.length < steps)) {
+      fail(`'stepWeights' must be a Float64Array of at least ${steps} elements`);
+    }
     const diagnosticsLength = this.L * DIAGNOSTICS_PER_LAYER;
     if (call.diagnostics !== null && call.diagnostics !== undefined && (!(call.diagnostics instanceof Float64Array) || call.diagnostics.length < diagnosticsLength)) {
       fail(`'diagnostics' must be a Float64Array of at least ${diagnosticsLength} elements`);
@@ -435,6 +438,7 @@ export class JsNetwork implements EngineNetwork {
   private trainBatchLoop(call: TrainCall, c: OptimizerConfig): LossStats {
     const { count, batchSize } = call;
     const stepLosses = call.stepLosses ?? null;
+    const stepWeights = call.stepWeights ?? null;
     const diagnostics = call.diagnostics ?? null;
     this.reserve(Math.min(count, batchSize));
     const total: LossStats = { lossSum: 0, correct: 0, weightSum: 0 };
@@ -446,6 +450,7 @@ export class JsNetwork implements EngineNetwork {
       this.trainStep(B, c, call.firstStep + step, last ? diagnostics : null);
       const s = this.stepStats;
       if (stepLosses !== null) stepLosses[step] = s.weightSum > 0 ? s.lossSum / s.weightSum : 0;
+      if (stepWeights !== null) stepWeights[step] = s.weightSum;
       total.lossSum += s.lossSum;
       total.correct += s.correct;
       total.weightSum += s.weightSum;
