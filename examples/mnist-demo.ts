@@ -101,7 +101,7 @@ async function run(args: DemoArgs): Promise<void> {
   console.log(`${integer(trainRows)} training and ${integer(testRows)} test images loaded in ${seconds(loadSeconds)}; ${net.backend} backend${info.blas ? ` (${info.blas.vendor} ${info.blas.coreType}, ${info.blas.threads} threads)` : ''}`);
 
   const lrAt = resolveSchedule(fit.schedule, fit.epochs);
-  const progress = new TrainingProgress({ mode: 'human', epochs: fit.epochs, trainRows, heldOutName: 'test', learningRate: (e) => lrAt(fit.learningRate, e) });
+  const progress = new TrainingProgress({ mode: 'human', epochs: fit.epochs, trainRows, heldOutName: 'test', learningRate: (e) => lrAt.rate(fit.learningRate, e, Infinity) });
   t = performance.now();
   let history: History;
   try {

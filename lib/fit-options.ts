@@ -4,8 +4,9 @@ import type { MatrixInput, TargetInput } from './input';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions, type ResolvedOptimizer } from './optimizer';
 import { ConfigError } from './errors';
 import { checkInteger, checkKnownKeys, checkNumber, describe } from './options';
-import { resolveSchedule, type ScheduleOptions } from './schedule';
+import { resolvePlateau, type ReduceOnPlateauOptions, type ResolvedPlateau } from './plateau';
 import { WEIGHT_KEYS, type WeightOptions } from './row-weights';
+import { resolveSchedule, type Schedule, type ScheduleOptions } from './schedule';
 
 /** What an epoch reports. Metrics are means over the epoch's examples (training loss as the weights moved). */
 export interface EpochLogs {
@@ -54,8 +55,10 @@ export interface FitOptions extends RegularizationOptions, WeightOptions {
   shuffle?: boolean;
   /** Default `sgd`. */
   optimizer?: OptimizerOptions;
-  /** Learning-rate schedule over epochs. Default constant. */
+  /** Learning-rate schedule over epochs, with optional warmup. Default constant. */
   schedule?: ScheduleOptions;
+  /** Multiply the learning rate by `factor` when the monitored metric stops improving (Keras's ReduceLROnPlateau). */
+  reduceOnPlateau?: ReduceOnPlateauOptions;
   /** Validation set evaluated after each epoch. */
   validationData?: [MatrixInput, TargetInput];
   /** Fraction of rows, taken from the end before shuffling, held out for validation. */
@@ -82,8 +85,8 @@ export interface ResolvedFitOptions {
   batchSize: number;
   optimizer: ResolvedOptimizer;
   baseLearningRate: number;
-  /** The learning rate of an epoch. */
-  schedule: (base: number, epoch: number) => number;
+  schedule: Schedule;
+  reduceOnPlateau: ResolvedPlateau | null;
   shuffle: boolean;
   diagnostics: boolean;
   callbacks: FitCallbacks;
@@ -97,7 +100,7 @@ export interface ResolvedFitOptions {
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'learningRate', 'shuffle', 'optimizer', 'schedule', 'validationData', 'validationSplit',
-  'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm', ...WEIGHT_KEYS,
+  'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm', 'reduceOnPlateau', ...WEIGHT_KEYS,
 ] as const;
 const CALLBACK_KEYS = ['onEpochEnd', 'onBatchEnd'] as const;
 
@@ -155,6 +158,7 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     optimizer,
     baseLearningRate: checkLearningRate(options.learningRate ?? optimizer.defaultLearningRate),
     schedule: resolveSchedule(options.schedule, Math.max(epochs, 1)),
+    reduceOnPlateau: resolvePlateau(options.reduceOnPlateau),
     shuffle,
     diagnostics,
     callbacks: resolveCallbacks(options.callbacks),

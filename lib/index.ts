@@ -10,6 +10,9 @@ export type { Init, InitName, InitOptions } from './initializers';
 export type { Matrix, MatrixInput, TargetInput, LabelInput } from './input';
 export type { History, EpochRecord, LayerDiagnostics } from './fit';
 export type { FitOptions, EpochLogs, BatchLogs, FitCallbacks, EarlyStoppingOptions } from './fit-options';
+export type { Batch, BatchSource, SyncBatchSource, StreamFitOptions } from './fit-stream';
+export type { ReduceOnPlateauOptions } from './plateau';
+export type { WarmupOptions } from './schedule';
 export type {
   OptimizerOptions, RegularizationOptions, SgdOptions, AdamOptions, AdamWOptions, RMSpropOptions, AdagradOptions,
 } from './optimizer';

@@ -1,8 +1,8 @@
 // Turning the data forms users pass (Matrix, number[][], arrays of typed-array rows, class labels)
 // into the flat row-major arrays the backends read, with shape, dtype and finiteness checks.
-import type { DType } from './architecture';
+import type { DType } from './dtype';
 import { loadNative } from './backends/native';
-import type { FloatArray } from './engine';
+import { floatArray, type FloatArray } from './dtype';
 import { assertMatrix, type Matrix } from './data/matrix';
 import { DTypeError, LabelError, NonFiniteError, ShapeError } from './errors';
 import { describe } from './options';
@@ -23,10 +23,6 @@ export interface FlatMatrix {
   data: FloatArray;
   rows: number;
   cols: number;
-}
-
-function floatArray(dtype: DType, length: number): FloatArray {
-  return dtype === 'float64' ? new Float64Array(length) : new Float32Array(length);
 }
 
 function isMatrix(x: unknown): x is Matrix {

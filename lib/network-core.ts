@@ -8,7 +8,7 @@ import { ACTIVATION_CODES, LOSS_CODES } from './codes';
 import { floatArray, type DType, type FloatArray } from './dtype';
 import type { Engine, EngineNetwork, LossStats, TrainCall } from './engine';
 import { ConfigError } from './errors';
-import type { FitTarget, FlatData } from './fit';
+import type { FitTarget, FlatData } from './fit-types';
 import { fillWeights } from './initializers';
 import { toFlatMatrix, toTargets, type FlatMatrix, type FlatTargets, type MatrixInput, type TargetInput } from './input';
 import type { NetworkState, TrainingState } from './network-state';

@@ -6,6 +6,7 @@ import { floatArray } from './dtype';
 import { ConfigError } from './errors';
 import { runFitAsync, runFitSync, type History } from './fit';
 import type { FitOptions } from './fit-options';
+import { runStreamFitAsync, runStreamFitSync, type BatchSource, type StreamFitOptions, type SyncBatchSource } from './fit-stream';
 import type { MatrixInput, TargetInput, Matrix } from './input';
 import { checkLayerWeights, layerViews, type LayerWeights, type LayerWeightsInput } from './layer-weights';
 import { evaluationFromSums, type Evaluation } from './metrics';
@@ -167,16 +168,29 @@ export class Network {
    * Trains with mini-batch gradient descent and resolves with the history, one entry per epoch.
    * Native networks train on the libuv thread pool, so the event loop stays free; other calls on
    * this network meanwhile throw BusyError.
+   *
+   * The second form trains from a stream: `source()` is called once per epoch and returns an
+   * iterable or async iterable of `{ x, y }` batches (any form `x` and `y` take here). Each source
+   * batch is one step, or `batchSize` re-batches the rows; `shuffleBuffer: n` shuffles within a
+   * seeded buffer of n rows. While a chunk of steps trains, the next batches are pulled and
+   * converted. A bad batch, or a source that throws, ends the fit with that error and the network
+   * as it was after the last completed step; an epoch without rows is a ConfigError.
    */
-  fit(x: MatrixInput, y: TargetInput, options: FitOptions = {}): Promise<History> {
+  fit(x: MatrixInput, y: TargetInput, options?: FitOptions): Promise<History>;
+  fit(source: BatchSource, options?: StreamFitOptions): Promise<History>;
+  fit(x: MatrixInput | BatchSource, y?: TargetInput | StreamFitOptions, options: FitOptions = {}): Promise<History> {
     const core = this.#core;
-    return core.guard.exclusive('fit', () => runFitAsync(core, x, y, options));
+    if (typeof x === 'function') return core.guard.exclusive('fit', () => runStreamFitAsync(core, x, (y ?? {}) as StreamFitOptions));
+    return core.guard.exclusive('fit', () => runFitAsync(core, x, y as TargetInput, options));
   }
 
-  /** `fit` on the calling thread, for scripts. */
-  fitSync(x: MatrixInput, y: TargetInput, options: FitOptions = {}): History {
+  /** `fit` on the calling thread, for scripts; a streamed fitSync takes a synchronous iterable. */
+  fitSync(x: MatrixInput, y: TargetInput, options?: FitOptions): History;
+  fitSync(source: SyncBatchSource, options?: StreamFitOptions): History;
+  fitSync(x: MatrixInput | SyncBatchSource, y?: TargetInput | StreamFitOptions, options: FitOptions = {}): History {
     this.#core.guard.check('fitSync');
-    return runFitSync(this.#core, x, y, options);
+    if (typeof x === 'function') return runStreamFitSync(this.#core, x, (y ?? {}) as StreamFitOptions);
+    return runFitSync(this.#core, x, y as TargetInput, options);
   }
 
   /**

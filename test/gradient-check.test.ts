@@ -8,7 +8,7 @@ import { BACKENDS } from './helpers/backends';
 import { lcg, randomRows } from './helpers/reference';
 
 /** Every activation a hidden layer may have (softmax is output-only), from lib/codes.ts. */
-const HIDDEN = ACTIVATIONS.filter((a) => a !== 'softmax');
+const HIDDEN = ACTIVATIONS.filter((a): a is Exclude<ActivationName, 'softmax'> => a !== 'softmax');
 /**
  * Every allowed output activation and loss pairing, found by asking the architecture rules
  * (labels for cross-entropy checked separately): a new activation or loss is checked without
@@ -91,7 +91,7 @@ describe.each(BACKENDS)('gradient check, %s backend, float64', (backend) => {
   }
 
   it.each(cases)('$hidden × $depth layers → $out.activation + $out.loss, batch $batch', ({ hidden, depth, out, batch }) => {
-    const rand = lcg(depth * 1000 + batch * 7 + HIDDEN.indexOf(hidden) * 31 + OUTPUTS.indexOf(out) * 131);
+    const rand = lcg(depth * 1000 + batch * 7 + (HIDDEN as readonly ActivationName[]).indexOf(hidden) * 31 + OUTPUTS.indexOf(out) * 131);
     const outputs = 3;
     const layers: NetworkOptions['layers'] = [];
     for (let l = 0; l < depth - 1; l++) layers.push({ units: 4 + l, activation: hidden, init: { type: 'normal', std: 0.8 } });

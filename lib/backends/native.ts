@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
 import type { FloatArray } from '../dtype';
+import { selectOpenblasCoretype } from './openblas-coretype';
 
 /** Build and runtime facts of the BLAS inside the native addon. */
 export interface BlasInfo {
@@ -64,6 +65,7 @@ function load(): LoadResult {
   } catch (e) {
     return (loaded = { error: oneLine(e) });
   }
+  selectOpenblasCoretype();
   // node-gyp-build prefers build/Release over prebuilds/; a broken local build must not hide a working prebuild.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };

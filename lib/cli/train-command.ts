@@ -137,7 +137,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   say(`training ${shapeText(net.architecture)} (${integer(net.parameterCount)} parameters, ${classes.length} classes) on ${integer(trainRows)} rows` +
     `${data.validation ? `, validating on ${integer(data.validation.x.shape[0])}` : ''}; ${o.epochs} epochs of batch ${batchSize}; ${describeOptimizer(o, learningRate)}; ${backendText}; seed ${seed}`);
 
-  const progress = new TrainingProgress({ mode, epochs: o.epochs, trainRows, heldOutName: 'val', learningRate: (e) => lrAt(learningRate, e) });
+  const progress = new TrainingProgress({ mode, epochs: o.epochs, trainRows, heldOutName: 'val', learningRate: (e) => lrAt.rate(learningRate, e, Infinity) });
   const fitOptions: FitOptions = {
     epochs: o.epochs,
     batchSize,

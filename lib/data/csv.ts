@@ -12,7 +12,7 @@ import { parseDecimal } from './decimal';
 import { GrowableArray } from './growable-array';
 import type { Matrix, MatrixData } from './matrix';
 import type { DType } from '../dtype';
-import { checkKnownKeys } from '../options';
+import { checkInteger, checkKnownKeys } from '../options';
 
 /** Options of {@link loadCsv} and {@link parseCsvString}. */
 export interface CsvOptions {
@@ -238,6 +238,24 @@ class CsvTableBuilder {
     this.rows++;
   };
 
+  /** Rows read since the last takeRows (or the start). */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /**
+   * The rows read since the last call, as a dataset, and forgets them: for streaming, where class
+   * labels must map through given `classes` (finish() sorts the classes seen, which a stream cannot).
+   */
+  takeRows(): CsvDataset {
+    const batch = this.finish();
+    this.x.clear();
+    this.numericLabels.clear();
+    this.classLabels.clear();
+    this.rows = 0;
+    return batch;
+  }
+
   /** The dataset built from all records; call after the last record. */
   finish(): CsvDataset {
     if (!this.headerSeen) throw new FormatError(`${this.name}: empty file: a header row is required`);
@@ -374,6 +392,55 @@ export async function loadCsv<O extends CsvOptions>(path: string, options: O): P
   splitter.end();
   // The builder produces the arrays that the options ask for; the cast only restates that.
   return builder.finish() as CsvDatasetFor<O>;
+}
+
+/** Options of {@link csvBatches}: those of {@link loadCsv}, and the batch size. */
+export type CsvBatchOptions = CsvOptions & {
+  /** Rows per batch. */
+  batchSize: number;
+};
+
+/**
+ * Streams a CSV file as batches of `batchSize` rows for `net.fit(source, …)`; each call of the
+ * returned source reads the file from the start. Memory stays constant: one batch and one read
+ * chunk (1 MiB) at a time. Class labels need the `classes` option (or `labelType: 'number'`), so
+ * that every batch maps a label to the same index. Format and errors as {@link loadCsv}.
+ *
+ * @throws ConfigError for bad options (at once); FormatError and ConfigError as loadCsv when the
+ *   file is read.
+ */
+export function csvBatches<O extends CsvBatchOptions>(path: string, options: O): () => AsyncIterable<CsvDatasetFor<O>> {
+  if (options === null || typeof options !== 'object') throw new ConfigError('csvBatches: options must be an object with at least { label, batchSize }');
+  const { batchSize, ...csvOptions } = options;
+  const rows = checkInteger(batchSize, 'csvBatches: batchSize', 1);
+  const resolved = resolveOptions(csvOptions, 'csvBatches');
+  if (resolved.labelType === 'class' && resolved.classes === undefined) {
+    throw new ConfigError("csvBatches: class labels need the classes option (every label, in index order), or labelType: 'number'");
+  }
+  return async function* batches(): AsyncGenerator<CsvDatasetFor<O>> {
+    const builder = new CsvTableBuilder(resolved, path);
+    const ready: CsvDataset[] = [];
+    const splitter = new CsvRecordSplitter(resolved.delimiter, (fields, line) => {
+      builder.onRecord(fields, line);
+      if (builder.rowCount === rows) ready.push(builder.takeRows());
+    }, path);
+    const decoder = new StringDecoder('utf8');
+    const stream = createReadStream(path, { highWaterMark: READ_CHUNK_BYTES });
+    try {
+      for await (const chunk of stream) {
+        if (!Buffer.isBuffer(chunk)) throw new TypeError('csvBatches: expected the file stream to yield Buffers');
+        splitter.push(decoder.write(chunk));
+        while (ready.length > 0) yield ready.shift() as CsvDatasetFor<O>;
+      }
+    } finally {
+      stream.destroy();
+    }
+    splitter.push(decoder.end());
+    splitter.end();
+    while (ready.length > 0) yield ready.shift() as CsvDatasetFor<O>;
+    const last = builder.takeRows();
+    if (last.x.shape[0] > 0) yield last as CsvDatasetFor<O>;
+  };
 }
 
 /**

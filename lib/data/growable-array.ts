@@ -41,6 +41,11 @@ export class GrowableArray<A extends GrowableArrayData> {
     return out;
   }
 
+  /** Forgets the values pushed so far, keeping the capacity. */
+  clear(): void {
+    this.count = 0;
+  }
+
   private grow(): void {
     const bigger = this.create(this.buffer.length * 2);
     bigger.set(this.buffer);

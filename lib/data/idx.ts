@@ -32,7 +32,7 @@ export interface IdxArray {
 }
 
 /** What the IDX type codes stand for. */
-interface IdxElementType {
+export interface IdxElementType {
   name: string;
   bytes: number;
   decode(view: DataView, offset: number, count: number): IdxTypedArray;
@@ -85,7 +85,7 @@ function hexByte(b: number): string {
   return `0x${b.toString(16).padStart(2, '0')}`;
 }
 
-function isGzip(bytes: Uint8Array): boolean {
+export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
@@ -94,11 +94,19 @@ function gzipError(name: string, err: unknown): FormatError {
   return new FormatError(`${name}: invalid gzip data at byte offset 0: ${reason}`);
 }
 
+/** An IDX header: the element type, the sizes of the dimensions and the header's length in bytes. */
+export interface IdxHeader {
+  type: IdxElementType;
+  shape: number[];
+  headerBytes: number;
+}
+
 /**
- * Decodes IDX bytes that are already decompressed. `where` is appended to byte offsets so that a
- * message about a gzipped file says the offset is in the decompressed data.
+ * Reads the header at the start of decompressed IDX bytes (`bytes` may hold only a prefix of the
+ * file). `where` is appended to byte offsets so that a message about a gzipped file says the offset
+ * is in the decompressed data.
  */
-function decodeIdxBytes(bytes: Uint8Array, name: string, where: string): IdxArray {
+export function parseIdxHeader(bytes: Uint8Array, name: string, where: string): IdxHeader {
   const at = (offset: number): string => `byte offset ${offset}${where}`;
   if (bytes.length < 4) {
     throw new FormatError(
@@ -128,26 +136,36 @@ function decodeIdxBytes(bytes: Uint8Array, name: string, where: string): IdxArra
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
-  let count = 1;
-  for (let k = 0; k < ndims; k++) {
-    const size = view.getUint32(4 + 4 * k, false);
-    shape.push(size);
-    count *= size;
-  }
+  for (let k = 0; k < ndims; k++) shape.push(view.getUint32(4 + 4 * k, false));
+  return { type, shape, headerBytes };
+}
+
+/** `shape 60000×28×28 of ubyte (1 byte each)`, for messages. */
+export function describeIdxData(header: IdxHeader): string {
+  const { type, shape } = header;
+  return `shape ${shape.join('×')} of ${type.name} (${type.bytes} byte${type.bytes === 1 ? '' : 's'} each)`;
+}
+
+/** Decodes IDX bytes that are already decompressed. */
+function decodeIdxBytes(bytes: Uint8Array, name: string, where: string): IdxArray {
+  const at = (offset: number): string => `byte offset ${offset}${where}`;
+  const header = parseIdxHeader(bytes, name, where);
+  const { type, shape, headerBytes } = header;
+  const count = shape.reduce((a, b) => a * b, 1);
   const dataBytes = count * type.bytes;
   const available = bytes.length - headerBytes;
-  const describe = `shape ${shape.join('×')} of ${type.name} (${type.bytes} byte${type.bytes === 1 ? '' : 's'} each)`;
   if (available < dataBytes) {
     throw new FormatError(
-      `${name}: truncated data at ${at(bytes.length)}: ${describe} needs ${dataBytes} bytes of data from ${at(headerBytes)}, found ${available}`,
+      `${name}: truncated data at ${at(bytes.length)}: ${describeIdxData(header)} needs ${dataBytes} bytes of data from ${at(headerBytes)}, found ${available}`,
     );
   }
   if (available > dataBytes) {
     const end = headerBytes + dataBytes;
     throw new FormatError(
-      `${name}: trailing garbage at ${at(end)}: ${available - dataBytes} bytes after the end of the data (${describe})`,
+      `${name}: trailing garbage at ${at(end)}: ${available - dataBytes} bytes after the end of the data (${describeIdxData(header)})`,
     );
   }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { data: type.decode(view, headerBytes, count), shape };
 }
 
@@ -227,6 +245,41 @@ export interface IdxImageSet {
 
 const INTEGER_ARRAYS = [Uint8Array, Int8Array, Int16Array, Int32Array];
 
+/** What checkImageSet needs to know of an IDX file. */
+export interface IdxFileFacts {
+  shape: number[];
+  /** The elements are integers. */
+  integer: boolean;
+  ubyte: boolean;
+  /** The element type, for messages. */
+  typeName: string;
+}
+
+/** Checks that an images file and a labels file form an image set; throws ShapeError or DTypeError. */
+export function checkImageSet(images: IdxFileFacts, labels: IdxFileFacts, imagesPath: string, labelsPath: string, scale: boolean): void {
+  if (images.shape.length < 2) {
+    throw new ShapeError(
+      `${imagesPath}: images file has shape [${images.shape.join(', ')}]; expected at least 2 dimensions (items × pixels…)`,
+    );
+  }
+  if (labels.shape.length !== 1) {
+    throw new ShapeError(`${labelsPath}: labels file has shape [${labels.shape.join(', ')}]; expected 1 dimension (items)`);
+  }
+  if (labels.shape[0] !== images.shape[0]) {
+    throw new ShapeError(
+      `images file has ${images.shape[0]} items, labels file has ${labels.shape[0]} (${imagesPath}, ${labelsPath})`,
+    );
+  }
+  if (!labels.integer) {
+    throw new DTypeError(`${labelsPath}: labels must be integers, file holds ${labels.typeName} values`);
+  }
+  if (scale && !images.ubyte) {
+    throw new DTypeError(
+      `${imagesPath}: scale: true divides ubyte pixels by 255, but the file holds ${images.typeName} values; pass { scale: false }`,
+    );
+  }
+}
+
 /**
  * Loads an IDX image file and the matching IDX label file (the MNIST layout) as a float32
  * matrix with one image per row and an Int32Array of labels.
@@ -250,28 +303,12 @@ export async function loadIdxImages(
   if (typeof scale !== 'boolean') throw new ConfigError(`loadIdxImages: scale must be a boolean, got ${typeof scale}`);
 
   const [images, labels] = await Promise.all([readIdx(imagesPath), readIdx(labelsPath)]);
-  if (images.shape.length < 2) {
-    throw new ShapeError(
-      `${imagesPath}: images file has shape [${images.shape.join(', ')}]; expected at least 2 dimensions (items × pixels…)`,
-    );
-  }
-  if (labels.shape.length !== 1) {
-    throw new ShapeError(`${labelsPath}: labels file has shape [${labels.shape.join(', ')}]; expected 1 dimension (items)`);
-  }
+  checkImageSet(
+    { shape: images.shape, integer: INTEGER_ARRAYS.some((ctor) => images.data instanceof ctor), ubyte: images.data instanceof Uint8Array, typeName: images.data.constructor.name },
+    { shape: labels.shape, integer: INTEGER_ARRAYS.some((ctor) => labels.data instanceof ctor), ubyte: labels.data instanceof Uint8Array, typeName: labels.data.constructor.name },
+    imagesPath, labelsPath, scale,
+  );
   const items = images.shape[0];
-  if (labels.shape[0] !== items) {
-    throw new ShapeError(
-      `images file has ${items} items, labels file has ${labels.shape[0]} (${imagesPath}, ${labelsPath})`,
-    );
-  }
-  if (!INTEGER_ARRAYS.some((ctor) => labels.data instanceof ctor)) {
-    throw new DTypeError(`${labelsPath}: labels must be integers, file holds ${labels.data.constructor.name} values`);
-  }
-  if (scale && !(images.data instanceof Uint8Array)) {
-    throw new DTypeError(
-      `${imagesPath}: scale: true divides ubyte pixels by 255, but the file holds ${images.data.constructor.name} values; pass { scale: false }`,
-    );
-  }
   const pixels = images.shape.slice(1).reduce((a, b) => a * b, 1);
   const x = new Float32Array(images.data.length);
   if (scale) {

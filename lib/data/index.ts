@@ -4,8 +4,10 @@ export { assertMatrix } from './matrix';
 export type { Matrix, MatrixData, MatrixDataOf, MatrixDType } from './matrix';
 export { loadIdxImages, parseIdx, readIdx, readIdxSync } from './idx';
 export type { IdxArray, IdxImageSet, IdxImagesOptions, IdxTypedArray } from './idx';
-export { loadCsv, parseCsvString } from './csv';
-export type { CsvDataset, CsvDatasetFor, CsvFeaturesOf, CsvLabelsOf, CsvOptions } from './csv';
+export { csvBatches, loadCsv, parseCsvString } from './csv';
+export type { CsvBatchOptions, CsvDataset, CsvDatasetFor, CsvFeaturesOf, CsvLabelsOf, CsvOptions } from './csv';
+export { idxBatches } from './idx-batches';
+export type { IdxBatch, IdxBatchOptions } from './idx-batches';
 export { MinMaxScaler, Standardizer, oneHot, trainTestSplit } from './preprocess';
 export type {
   MinMaxScalerOptions,

@@ -3,7 +3,7 @@
 // (passes.h) and the mini-batch loop (training.h). Every operation runs in the same order as
 // native, so both backends agree to rounding (float64) and draw identical dropout masks.
 
-import { DIAGNOSTICS_PER_LAYER, LOSS_CODES } from '../../codes';
+import { ACTIVATION_CODE_VALUES, DIAGNOSTICS_PER_LAYER, LOSS_CODE_VALUES, LOSS_CODES } from '../../codes';
 import type {
   DatasetCall, EngineNetwork, EngineSpec, EvaluateCall, FloatArray, LossStats, PredictCall, TrainCall,
 } from '../../engine';
@@ -12,7 +12,7 @@ import { cast, nrm2, scal, type FloatArrayConstructor } from './blas';
 import { denseBackwardInput, denseBackwardParams, denseForward } from './dense';
 import { layerDiagnostics } from './diagnostics';
 import { dropoutBackward, dropoutForward } from './dropout';
-import { outputLossForward, weightedMeanScale, weightSum, type Targets } from './losses';
+import { outputLossDelta, weightedMeanScale, weightSum, type Targets } from './losses';
 import {
   maxNormConstrain, optimizerIsFusable, optimizerUpdate, resolveOptimizer, type OptimizerConfig,
 } from './optimizers';
@@ -92,9 +92,9 @@ export class JsNetwork implements EngineNetwork {
     if (spec.dropout.length !== L) fail(`'dropout' must hold ${L} probabilities`);
     for (let l = 1; l <= L; l++) {
       const code = spec.activations[l];
-      if (!Number.isInteger(code) || code < 0 || code > 5) fail(`unknown activation code ${code}`);
+      if (!ACTIVATION_CODE_VALUES.includes(code)) fail(`unknown activation code ${code}`);
     }
-    if (spec.loss !== 0 && spec.loss !== 1 && spec.loss !== 2) fail(`unknown loss code ${spec.loss}`);
+    if (!LOSS_CODE_VALUES.includes(spec.loss)) fail(`unknown loss code ${spec.loss}`);
     this.L = L;
     this.sizes = spec.sizes.slice();
     this.g = spec.activations.slice();
@@ -208,7 +208,7 @@ export class JsNetwork implements EngineNetwork {
       y.labelsOff = r;
       y.weights = weights;
       y.weightsOff = r;
-      outputLossForward(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
+      outputLossDelta(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
         gradients ? this.delta : null, B, out, deltaScale, this.stepStats);
       if (gradients) this.backward(call.X, inOff, B, false, -1, 0);
       total.lossSum += this.stepStats.lossSum;
@@ -289,7 +289,7 @@ export class JsNetwork implements EngineNetwork {
 
   /**
    * Forward through layers 1..L−1 (bias, g, and dropout when training) and the output layer's product:
-   * afterwards A[L] holds A^(L-1) (W^L)ᵀ without bias, for outputLossForward or predict.
+   * afterwards A[L] holds A^(L-1) (W^L)ᵀ without bias, for outputLossDelta or predict.
    */
   private forward(input: FloatArray, inOff: number, B: number, training: boolean): void {
     const L = this.L, sizes = this.sizes, params = this.params;
@@ -375,7 +375,7 @@ export class JsNetwork implements EngineNetwork {
     const L = this.L, X = this.X, y = this.targets;
     this.forward(X, 0, B, true);
     const scale = cast(this.params, weightedMeanScale(weightSum(y.weights, y.weightsOff, B)));
-    outputLossForward(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
+    outputLossDelta(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
       this.delta, B, this.sizes[L], scale, this.stepStats);
     const fused = optimizerIsFusable(c) && diagnostics === null;
     if (fused) {

@@ -65,7 +65,7 @@ export function softplus(z: number): number {
  * (a − y) ⊙ g'(z) for mse (L = ½ Σ (y − a)²). Writes the batch's weighted loss sum, weighted correct
  * count and weight sum to `stats`. `slope` and `deltaScale` are already cast to the element type.
  */
-export function outputLossForward(
+export function outputLossDelta(
   loss: number, g: number, slope: number,
   Z: FloatArray, b: FloatArray, bOff: number,
   y: Targets, delta: FloatArray | null,

@@ -1,7 +1,7 @@
 // optimizers.ts — parameter updates from a gradient buffer, one flat loop per parameter segment
 // (native/kernels/optimizers.h), and the max-norm constraint.
 
-import { OPTIMIZER_CODES } from '../../codes';
+import { OPTIMIZER_CODE_VALUES, OPTIMIZER_CODES } from '../../codes';
 import type { FloatArray, OptimizerCall } from '../../engine';
 import { cast, nrm2, scal } from './blas';
 
@@ -46,7 +46,7 @@ function orDefault(v: number | undefined | null, fallback: number): number {
  * α 0.99, not centered, accumulator 0, no decay, max-norm or clipping.
  */
 export function resolveOptimizer(c: OptimizerCall): OptimizerConfig {
-  if (!(Object.values(OPTIMIZER_CODES) as number[]).includes(c.type)) throw new Error(`blasprop js: unknown optimizer type ${c.type}`);
+  if (!OPTIMIZER_CODE_VALUES.includes(c.type)) throw new Error(`blasprop js: unknown optimizer type ${c.type}`);
   return {
     type: c.type,
     learningRate: c.learningRate,

@@ -1,0 +1,244 @@
+// Training from a stream of batches: `net.fit(source, options)`, where source() returns an
+// iterable or async iterable of { x, y } batches and is called once per epoch. One generator
+// drives both entry points, as for matrices. While the backend trains one chunk of steps on its
+// worker thread, the asynchronous runner pulls and converts the next source batches into the
+// other chunk buffer (stream-batcher.ts), so loading overlaps training.
+import type { LossStats, TrainCall } from './engine';
+import { ConfigError, DTypeError } from './errors';
+import { nextChunkSteps } from './fit';
+import { resolveFitOptions, type FitOptions } from './fit-options';
+import { FitRun } from './fit-run';
+import type { FitTarget, FlatData, History } from './fit-types';
+import type { MatrixInput, TargetInput } from './input';
+import { checkInteger, describe } from './options';
+import { StreamBatcher, type Chunk } from './stream-batcher';
+
+/** One batch of a stream: rows of features and their targets, in any form `fit` takes. */
+export interface Batch {
+  x: MatrixInput;
+  y: TargetInput;
+}
+
+/** What `fit(source, …)` takes: called once per epoch, it returns the epoch's batches. */
+export type BatchSource = () => Iterable<Batch> | AsyncIterable<Batch>;
+/** What `fitSync(source, …)` takes: the epoch's batches as a synchronous iterable. */
+export type SyncBatchSource = () => Iterable<Batch>;
+
+/** Options of a streamed fit: those of a matrix fit, less validationSplit and shuffle, plus shuffleBuffer. */
+export interface StreamFitOptions extends Omit<FitOptions, 'validationSplit' | 'shuffle' | 'batchSize'> {
+  /** Re-batch the stream into steps of this many rows (rows carry over between source batches). Default: each source batch is one step. */
+  batchSize?: number;
+  /** Shuffle rows through a seeded buffer of this many rows, as tf.data's shuffle(n); needs batchSize. Default 0: the stream's order. */
+  shuffleBuffer?: number;
+}
+
+/** Most steps in one chunk: the size of the per-step loss buffers, allocated once per fit. */
+const MAX_CHUNK_STEPS = 4096;
+
+/** A request of the stream loop to its runner. */
+type StreamRequest =
+  | { kind: 'open'; epoch: number }
+  | { kind: 'pull' }
+  | { kind: 'settle' }
+  | { kind: 'train'; call: TrainCall; done: (stats: LossStats) => void }
+  | { kind: 'validate'; data: FlatData };
+type StreamReply = IteratorResult<unknown> | LossStats | undefined;
+
+function resolveStreamOptions(options: StreamFitOptions) {
+  if (typeof options !== 'object' || options === null) throw new ConfigError(`fit options must be an object, got ${describe(options)}`);
+  const o = options as StreamFitOptions & { validationSplit?: unknown; shuffle?: unknown };
+  if (o.validationSplit !== undefined) throw new ConfigError('validationSplit does not apply to a streamed fit (the stream has no end to hold rows out from); give validationData');
+  if (o.shuffle !== undefined) throw new ConfigError('shuffle does not apply to a streamed fit; give shuffleBuffer: n to shuffle within a buffer of n rows');
+  if (o.sampleWeight !== undefined || o.classWeight !== undefined) throw new ConfigError('sampleWeight and classWeight do not apply to a streamed fit yet');
+  const { batchSize, shuffleBuffer, ...rest } = o;
+  const common = resolveFitOptions(rest as FitOptions);
+  const rows = batchSize === undefined ? null : checkInteger(batchSize, 'batchSize', 1);
+  const buffer = shuffleBuffer === undefined ? 0 : checkInteger(shuffleBuffer, 'shuffleBuffer', 1);
+  if (buffer > 0 && rows === null) throw new ConfigError('shuffleBuffer needs batchSize: shuffled rows are re-batched into steps of batchSize');
+  return { common, batchSize: rows, shuffleBuffer: buffer };
+}
+
+function checkSource(source: unknown): void {
+  if (typeof source !== 'function') throw new ConfigError(`fit(source, options): source must be a function returning an iterable of batches, got ${describe(source)}`);
+}
+
+/** The stream loop as a generator of requests; the runners below answer them. */
+function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<StreamRequest, History, StreamReply> {
+  // Every check runs before the network changes.
+  const { common, batchSize, shuffleBuffer } = resolveStreamOptions(options);
+  const validation = common.validationData ? target.prepareData(common.validationData[0], common.validationData[1], 'validationData.') : null;
+  const run = new FitRun(target, common, validation !== null);
+
+  // From here on the network changes.
+  target.prepareOptimizer(common.optimizer.stateKey);
+  const batcher = new StreamBatcher({ inputs: target.inputs, outputs: target.outputs, batchSize, shuffleBuffer, rng: target.shuffler });
+  const stepLosses = [new Float64Array(MAX_CHUNK_STEPS), new Float64Array(MAX_CHUNK_STEPS)];
+  let which = 0;
+  let chunkSteps = 1;
+
+  function* train(chunk: Chunk): Generator<StreamRequest, void, StreamReply> {
+    yield { kind: 'settle' }; // the chunk before has finished: its steps count for the rate
+    const losses = stepLosses[(which ^= 1)]!;
+    const started = performance.now();
+    const call: TrainCall = {
+      X: chunk.data.X, rows: chunk.count, ...chunk.data.targets, order: identityOrder(chunk.count), count: chunk.count, batchSize: chunk.batchSize,
+      firstStep: 0, optimizer: { ...common.optimizer.call, learningRate: run.currentRate() }, stepLosses: losses, diagnostics: run.diagnostics,
+    };
+    const done = (stats: LossStats): void => {
+      run.recordChunk(losses, chunk.count, chunk.batchSize, stats);
+      chunkSteps = nextChunkSteps(target, Math.ceil(chunk.count / chunk.batchSize), performance.now() - started, MAX_CHUNK_STEPS);
+    };
+    yield { kind: 'train', call, done };
+  }
+
+  for (let epoch = 0; epoch < common.epochs; epoch++) {
+    run.startEpoch(epoch);
+    yield { kind: 'open', epoch };
+    try {
+      for (let index = 0; ; index++) {
+        const next = (yield { kind: 'pull' }) as IteratorResult<unknown>;
+        if (next.done) break;
+        const batch = next.value as Partial<Batch> | null;
+        if (typeof batch !== 'object' || batch === null || !('x' in batch) || !('y' in batch)) {
+          throw new DTypeError(`batch[${index}] of epoch ${epoch} must be an object { x, y }, got ${describe(batch)}`);
+        }
+        batcher.add(target.prepareData(batch.x!, batch.y!, `batch[${index}].`));
+        for (let chunk; (chunk = batcher.take(run.chunkSteps(chunkSteps))) !== null; ) {
+          if (run.aborted()) break;
+          yield* train(chunk);
+        }
+        if (run.aborted()) {
+          yield { kind: 'settle' };
+          return run.history;
+        }
+      }
+    } catch (error) {
+      // A bad batch or a failing source: the whole steps pulled before it are trained, so the
+      // outcome does not depend on how steps were chunked; then the error ends the fit.
+      for (let chunk; (chunk = batcher.take(run.chunkSteps(chunkSteps), 'whole-steps')) !== null; ) yield* train(chunk);
+      yield { kind: 'settle' };
+      throw error;
+    }
+    for (let chunk; (chunk = batcher.take(run.chunkSteps(chunkSteps), 'epoch-end')) !== null; ) yield* train(chunk);
+    yield { kind: 'settle' };
+    if (run.epochRows === 0) throw new ConfigError(`fit: epoch ${epoch}: the source yielded no rows (an empty epoch)`);
+    const v = validation ? { stats: (yield { kind: 'validate', data: validation }) as LossStats, rows: validation.rows } : null;
+    if (run.endEpoch(v)) break;
+  }
+  return run.finish();
+}
+
+let identity = new Int32Array(0);
+/** The order 0, 1, …, n−1 (a chunk's rows are already in training order); shared, grown as needed. */
+function identityOrder(n: number): Int32Array {
+  if (identity.length < n) {
+    identity = new Int32Array(Math.max(n, 2 * identity.length));
+    for (let i = 0; i < identity.length; i++) identity[i] = i;
+  }
+  return identity.subarray(0, n);
+}
+
+/** Trains on the calling thread from a synchronous iterable. */
+export function runStreamFitSync(target: FitTarget, source: SyncBatchSource, options: StreamFitOptions): History {
+  checkSource(source);
+  const loop = streamLoop(target, options);
+  let iterator: Iterator<unknown> | null = null;
+  try {
+    let next = loop.next();
+    while (!next.done) {
+      const request = next.value;
+      let reply: StreamReply = undefined;
+      switch (request.kind) {
+        case 'open': {
+          iterator?.return?.();
+          const iterable: unknown = source();
+          if (typeof iterable !== 'object' || iterable === null || typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+            throw new ConfigError(`fitSync(source): source() must return an iterable of batches${iterable !== null && typeof iterable === 'object' && Symbol.asyncIterator in iterable ? '; an async iterable needs fit()' : `, got ${describe(iterable)}`}`);
+          }
+          iterator = (iterable as Iterable<unknown>)[Symbol.iterator]();
+          break;
+        }
+        case 'pull':
+          try {
+            reply = iterator!.next();
+          } catch (error) {
+            next = loop.throw(error);
+            continue;
+          }
+          break;
+        case 'train':
+          request.done(target.trainBatches(request.call));
+          break;
+        case 'validate':
+          reply = target.evaluateData(request.data);
+          break;
+        case 'settle':
+          break;
+      }
+      next = loop.next(reply);
+    }
+    return next.value;
+  } finally {
+    iterator?.return?.();
+  }
+}
+
+/** Trains on the libuv thread pool, pulling the next batches while a chunk trains. */
+export async function runStreamFitAsync(target: FitTarget, source: BatchSource, options: StreamFitOptions): Promise<History> {
+  checkSource(source);
+  const loop = streamLoop(target, options);
+  let iterator: Iterator<unknown> | AsyncIterator<unknown> | null = null;
+  let pending: Promise<void> | null = null;
+  const settle = async (): Promise<void> => {
+    const p = pending;
+    pending = null;
+    if (p) await p;
+  };
+  try {
+    let next = loop.next();
+    while (!next.done) {
+      const request = next.value;
+      let reply: StreamReply = undefined;
+      switch (request.kind) {
+        case 'open': {
+          await iterator?.return?.();
+          const iterable: unknown = source();
+          const it = iterable as Partial<AsyncIterable<unknown> & Iterable<unknown>> | null;
+          if (typeof it?.[Symbol.asyncIterator] === 'function') iterator = it[Symbol.asyncIterator]!();
+          else if (typeof it?.[Symbol.iterator] === 'function') iterator = it[Symbol.iterator]!();
+          else throw new ConfigError(`fit(source): source() must return an iterable or async iterable of batches, got ${describe(iterable)}`);
+          break;
+        }
+        case 'pull':
+          try {
+            reply = await iterator!.next();
+          } catch (error) {
+            next = loop.throw(error);
+            continue;
+          }
+          break;
+        case 'train': {
+          const { call, done } = request;
+          pending = target.trainBatchesAsync(call).then(done);
+          break;
+        }
+        case 'validate':
+          await settle();
+          reply = await target.evaluateDataAsync(request.data);
+          break;
+        case 'settle':
+          await settle();
+          break;
+      }
+      if (target.backend === 'js') await new Promise<void>((resolve) => setImmediate(resolve));
+      next = loop.next(reply);
+    }
+    return next.value;
+  } catch (error) {
+    // The chunk in flight finishes first: the network is as it was after the last completed step.
+    await pending?.catch(() => undefined);
+    throw error;
+  } finally {
+    await iterator?.return?.();
+  }
+}
