@@ -116,6 +116,11 @@ export class FitRun {
     return this.rows;
   }
 
+  /** Σ w of the rows trained so far in this epoch (their count without weights). */
+  get epochWeight(): number {
+    return this.weight;
+  }
+
   /** Closes the epoch: its record, callbacks, plateau and early stopping. Returns true when training must stop. */
   endEpoch(validation: { stats: LossStats; rows: number } | null): boolean {
     const { loss } = this.target.architecture;

@@ -50,6 +50,8 @@ export interface FlatData {
   X: FloatArray;
   rows: number;
   targets: FlatTargets;
+  /** Optional: a weight per row (lib/row-weights.ts), as streamed batches carry them. */
+  weights?: FloatArray | null;
 }
 
 /** What the training loop needs from a network. */

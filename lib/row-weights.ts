@@ -71,23 +71,24 @@ function rowClass(targets: FlatTargets, r: number, outputs: number): number {
 
 /**
  * The weight of each of `rows` rows from `sampleWeight` × `classWeight`, in the network's dtype, or
- * null when neither is given (every row weighs 1). `name` prefixes error messages. Throws
- * ConfigError for a bad weight or class map, ShapeError for a sampleWeight of the wrong length.
+ * null when neither is given (every row weighs 1). `name` prefixes error messages, which call the
+ * sample weights `field` (a streamed batch's `w`). Throws ConfigError for a bad weight or class
+ * map, ShapeError for sample weights of the wrong length.
  */
-export function rowWeights(options: WeightOptions, target: WeightTarget, targets: FlatTargets, rows: number, name = ''): FloatArray | null {
+export function rowWeights(options: WeightOptions, target: WeightTarget, targets: FlatTargets, rows: number, name = '', field = 'sampleWeight'): FloatArray | null {
   const { sampleWeight, classWeight } = options;
   if (sampleWeight === undefined && classWeight === undefined) return null;
   const perClass = classWeight === undefined ? null : classWeights(classWeight, target, name);
   if (sampleWeight !== undefined) {
     const arrayLike = Array.isArray(sampleWeight) || (ArrayBuffer.isView(sampleWeight) && !(sampleWeight instanceof DataView));
-    if (!arrayLike) throw new ConfigError(`${name}sampleWeight must be an array or typed array of numbers, one per row, got ${describe(sampleWeight)}`);
-    if (sampleWeight.length !== rows) throw new ShapeError(`${name}sampleWeight has ${sampleWeight.length} weights but x has ${rows} rows`);
+    if (!arrayLike) throw new ConfigError(`${name}${field} must be an array or typed array of numbers, one per row, got ${describe(sampleWeight)}`);
+    if (sampleWeight.length !== rows) throw new ShapeError(`${name}${field} has ${sampleWeight.length} weights but x has ${rows} rows`);
   }
   const weights = floatArray(target.dtype, rows);
   for (let r = 0; r < rows; r++) {
     const s: unknown = sampleWeight === undefined ? 1 : sampleWeight[r];
     if (typeof s !== 'number' || !Number.isFinite(s) || s < 0) {
-      throw new ConfigError(`${name}sampleWeight[${r}] is ${describe(s)}; weights must be finite numbers ≥ 0`);
+      throw new ConfigError(`${name}${field}[${r}] is ${describe(s)}; weights must be finite numbers ≥ 0`);
     }
     weights[r] = perClass === null ? s : s * perClass[rowClass(targets, r, target.outputs)]!;
     if (!Number.isFinite(weights[r]!)) throw new ConfigError(`${name}the weight of row ${r} (${s} × its class weight) overflows ${target.dtype}`);

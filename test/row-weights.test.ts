@@ -230,3 +230,34 @@ describe.each(BACKENDS)('bad weights are refused with an error naming the proble
     expect(() => net.gradients(X, LABELS, 5 as unknown as WeightOptions)).toThrow(/gradients: weights must be an object \{ sampleWeight\?, classWeight\? \}, got 5/);
   });
 });
+
+describe.each(BACKENDS)('streamed batches carry their weights as w (%s)', (backend) => {
+  const batches = (rows: number[][]) => rows.map((r) => ({ x: r.map((i) => X[i]!), y: r.map((i) => LABELS[i]!), w: r.map((i) => SAMPLE[i]!) }));
+
+  it('a stream of the matrix fit’s batches with w gives bit-identical weights and the same weighted epoch loss', () => {
+    const expected = softmaxNet(backend);
+    const h = expected.fitSync(X, LABELS, { sampleWeight: SAMPLE, classWeight: CLASS, epochs: 2, batchSize: 2, shuffle: false, learningRate: 0.3, optimizer: 'adam' });
+    for (const [source, batchSize] of [[() => batches([[0, 1], [2, 3], [4]]), undefined], [() => batches([[0, 1, 2], [3, 4]]), 2]] as const) {
+      const net = softmaxNet(backend);
+      const hs = net.fitSync(source, { classWeight: CLASS, epochs: 2, learningRate: 0.3, optimizer: 'adam', ...(batchSize ? { batchSize } : {}) });
+      expect(net.getWeights()).toEqual(expected.getWeights());
+      hs.loss.forEach((loss, e) => expect(loss).toBeCloseTo(h.loss[e]!, 12));
+    }
+    // classWeight alone: each streamed batch is weighted by its rows' classes.
+    const byClass = softmaxNet(backend);
+    byClass.fitSync(X, LABELS, { classWeight: CLASS, epochs: 1, batchSize: 2, shuffle: false, learningRate: 0.3 });
+    const streamed = softmaxNet(backend);
+    streamed.fitSync(() => batches([[0, 1], [2, 3], [4]]).map(({ x, y }) => ({ x, y })), { classWeight: CLASS, epochs: 1, learningRate: 0.3 });
+    expect(streamed.getWeights()).toEqual(byClass.getWeights());
+  });
+
+  it('bad w, w on some batches only, sampleWeight for a stream and an epoch of weight 0 are refused', () => {
+    const fit = (source: () => Iterable<{ x: number[][]; y: number[]; w?: number[] }>, options = {}) => softmaxNet(backend).fitSync(source, { epochs: 1, ...options });
+    expect(() => fit(() => [{ x: X.slice(0, 2), y: LABELS.slice(0, 2), w: [1, 1] }, { x: X.slice(2), y: LABELS.slice(2), w: [-1, 1, 1] }])).toThrow(/batch\[1\]\.w\[0\] is -1; weights must be finite numbers ≥ 0/);
+    expect(() => fit(() => [{ x: X.slice(0, 2), y: LABELS.slice(0, 2), w: [1] }])).toThrow(ShapeError);
+    expect(() => fit(() => [{ x: X.slice(0, 2), y: LABELS.slice(0, 2), w: [1] }])).toThrow(/batch\[0\]\.w has 1 weights but x has 2 rows/);
+    expect(() => fit(() => [{ x: X.slice(0, 2), y: LABELS.slice(0, 2) }, { x: X.slice(2), y: LABELS.slice(2), w: [1, 1, 1] }])).toThrow(/batch\[1\] has weights w, but the batches before had none/);
+    expect(() => fit(() => batches([[0, 1]]), { sampleWeight: [1, 1] })).toThrow(/sampleWeight does not apply to a streamed fit; give each batch its weights as a field w/);
+    expect(() => fit(() => [{ x: X.slice(0, 2), y: LABELS.slice(0, 2), w: [0, 0] }])).toThrow(/epoch 0: every row has the weight 0/);
+  });
+});
