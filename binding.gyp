@@ -23,6 +23,9 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++14"],
       "cflags_cc": ["-std=gnu++17", "-O3", "-fexceptions", "-frtti", "-fvisibility=hidden", "-fvisibility-inlines-hidden"],
+      "msvs_settings": {
+        "VCCLCompilerTool": { "ExceptionHandling": 1 }
+      },
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "GCC_ENABLE_CPP_RTTI": "YES",

@@ -49,7 +49,9 @@ export interface Analysis {
 
 /** The blasprop system that the targets are checked on: float32 at the default thread count (physical cores). */
 export const PRIMARY = 'blasprop-f32-t2';
-const PEERS = ['blasprop-js', 'tfjs-cpu', 'tfjs-wasm', 'brain'];
+/** The WebAssembly engine, the fallback where no native binary loads (issue 13's targets). */
+export const WASM = 'blasprop-wasm';
+const PEERS = ['blasprop-wasm', 'blasprop-js', 'tfjs-cpu', 'tfjs-wasm', 'brain'];
 
 function median(systems: SystemResult[], systemId: string, caseId: string): number | undefined {
   const r = systems.find((s) => s.id === systemId)?.cases.find((c) => c.caseId === caseId);
@@ -91,7 +93,7 @@ export function analyze(specs: { id: string; options: Record<string, unknown> }[
   }));
 
   const speedups: Speedup[] = [];
-  for (const systemId of ['blasprop-f32-t1', PRIMARY]) {
+  for (const systemId of ['blasprop-f32-t1', PRIMARY, WASM]) {
     for (const versusId of PEERS) {
       for (const c of CASES) {
         const a = median(systems, systemId, c.id);
@@ -129,6 +131,14 @@ export function analyze(specs: { id: string; options: Record<string, unknown> }[
       target: 'mlp b=128 float32 ≥ 60× the pure-TS backend', measured: `${fixed(r, 1, '×')}${alsoT1(ratio('blasprop-f32-t1', 'blasprop-js', 'mlp-b128'), 1, '×')}`, met: check(r, (v) => v >= 60),
       ...(ceiling && js ? { context: `ceiling here: the fastest BLAS-only median for this case (${Math.round(ceiling)} samples/s) is ${(ceiling / js).toFixed(0)}× the pure-TS backend` } : {}),
     });
+  }
+  {
+    const vsJs = ratio(WASM, 'blasprop-js', 'mlp-b128');
+    const vsTfjs = ratio(WASM, 'tfjs-wasm', 'mlp-b128');
+    const wasm = median(systems, WASM, 'mlp-b128');
+    targets.push({ target: 'wasm backend, mlp b=128 float32 ≥ 5× the pure-TS backend (aim 10×)', measured: fixed(vsJs, 1, '×'), met: check(vsJs, (v) => v >= 5) });
+    targets.push({ target: 'wasm backend, mlp b=128 float32 ≥ 5× tfjs-wasm', measured: fixed(vsTfjs, 1, '×'), met: check(vsTfjs, (v) => v >= 5) });
+    targets.push({ target: 'wasm backend, mlp b=128 float32 > 10,000 samples/s (aim)', measured: fixed(wasm, 0, ' samples/s'), met: check(wasm, (v) => v > 10_000) });
   }
   {
     const r = ratio(PRIMARY, 'tfjs-wasm', 'mlp-b128');

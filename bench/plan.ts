@@ -29,6 +29,7 @@ export function benchPlan(quick: boolean): BenchPlan {
     { id: 'blasprop-f32-t2', label: 'blasprop f32 2 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 2 }, cases: ALL, timing: fast },
     { id: 'blasprop-f32-t2-adaptive', label: 'blasprop f32 2 thr, adaptive on', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 2, adaptive: true }, cases: ALL, timing: fast },
     { id: 'blasprop-f64-t2', label: 'blasprop f64 2 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float64', threads: 2 }, cases: ALL, timing: fast },
+    { id: 'blasprop-wasm', label: 'blasprop wasm', module: 'blasprop', options: { backend: 'wasm', dtype: 'float32' }, cases: ALL, timing: slow },
     { id: 'blasprop-js', label: 'blasprop pure-TS', module: 'blasprop', options: { backend: 'js', dtype: 'float32' }, cases: slowCases, timing: slow },
     { id: 'tfjs-cpu', label: 'tfjs cpu', module: 'tfjs', options: { backend: 'cpu', quick }, cases: slowCases, timing: slow },
     { id: 'tfjs-wasm', label: 'tfjs wasm', module: 'tfjs', options: { backend: 'wasm', quick }, cases: slowCases, timing: slow },

@@ -1,7 +1,7 @@
 // Rendering: the markdown report (bench/results.md, also printed) and the JSON for tooling.
 import { CASES, shapeLabel } from './configs';
 import type { Analysis } from './analysis';
-import { PRIMARY } from './analysis';
+import { PRIMARY, WASM } from './analysis';
 import type { MachineInfo } from './machine';
 import type { MemoryOutcome } from './memory';
 import type { SystemResult } from './protocol';
@@ -160,15 +160,24 @@ export function renderMarkdown(r: BenchReport): string {
 
   out.push(`## Speed-up of ${r.systems.find((s) => s.id === PRIMARY)?.label ?? PRIMARY} over the peers (ratio of medians)`);
   out.push('');
-  const peers = ['blasprop-js', 'tfjs-cpu', 'tfjs-wasm', 'brain'].filter((id) => r.systems.some((s) => s.id === id));
-  out.push(table(
-    ['case', ...peers.map((id) => r.systems.find((s) => s.id === id)!.label)],
-    CASES.map((c) => [c.id, ...peers.map((id) => {
-      const x = r.analysis.speedups.find((k) => k.systemId === PRIMARY && k.versusId === id && k.caseId === c.id);
+  const peers = ['blasprop-wasm', 'blasprop-js', 'tfjs-cpu', 'tfjs-wasm', 'brain'].filter((id) => r.systems.some((s) => s.id === id));
+  /** One row per case: the speed-up of `systemId` over each of `versus`. */
+  const speedupTable = (systemId: string, versus: string[]): string => table(
+    ['case', ...versus.map((id) => r.systems.find((s) => s.id === id)!.label)],
+    CASES.map((c) => [c.id, ...versus.map((id) => {
+      const x = r.analysis.speedups.find((k) => k.systemId === systemId && k.versusId === id && k.caseId === c.id);
       return x ? `${x.ratio.toFixed(x.ratio >= 10 ? 0 : 1)}×` : '—';
     })]),
-  ));
+  );
+  out.push(speedupTable(PRIMARY, peers));
   out.push('');
+
+  if (r.systems.some((s) => s.id === WASM)) {
+    out.push(`## Speed-up of ${r.systems.find((s) => s.id === WASM)!.label}, the fallback where no native binary loads, over the single-threaded peers (ratio of medians)`);
+    out.push('');
+    out.push(speedupTable(WASM, peers.filter((id) => id !== WASM)));
+    out.push('');
+  }
 
   out.push('## Memory');
   out.push('');

@@ -8,8 +8,11 @@ import { checkChoice, checkInteger, checkKnownKeys, checkNumber } from './option
 
 export type { DType };
 /** Every backend choice. */
-export const BACKEND_CHOICES = ['auto', 'native', 'js'] as const;
-/** Which backend runs the math: `auto` prefers native and falls back to TypeScript with a warning. */
+export const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'js'] as const;
+/**
+ * Which backend runs the math: `auto` prefers native, then WebAssembly (with one warning), then TypeScript;
+ * `native`, `wasm` and `js` ask for one and throw BackendError when it cannot load.
+ */
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 /** One dense layer. */

@@ -1,7 +1,10 @@
-// Choosing the backend: native when the addon loads, else the TypeScript backend with one warning.
+// Choosing the backend. 'auto': native when the addon loads (lib/backends/native.ts), else the
+// WebAssembly engine (lib/backends/wasm), else the TypeScript backend; falling back warns once,
+// with every reason the addon (and the WebAssembly module) did not load.
 import { BACKEND_CHOICES, type BackendChoice } from './architecture';
 import { jsEngine } from './backends/js';
 import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
+import { loadWasm, wasmEngine } from './backends/wasm';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
 
@@ -10,10 +13,10 @@ let threadsSet = false;
 
 /** How to get the native backend working, for error and warning texts. */
 const NATIVE_FIXES =
-  'Possible causes: no prebuilt binary for this platform and the source build did not run or failed ' +
-  '(npm install scripts disabled, no C++ toolchain, or no OpenBLAS). Fixes: install OpenBLAS ' +
-  '(Debian/Ubuntu: apt-get install libopenblas-dev; Fedora: dnf install openblas-devel; macOS: brew install openblas) ' +
-  "and a C++ compiler, then run 'npm rebuild blasprop'.";
+  'Fixes: on linux-x64 and linux-arm64 (glibc) install blasprop with its optional dependencies ' +
+  '(not --omit=optional or --no-optional), which bring the prebuilt @blasprop/<platform> binary; elsewhere ' +
+  'build from source: install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas-dev; Fedora: dnf install openblas-devel; ' +
+  "macOS: brew install openblas) and a C++ compiler, then run 'npm explore blasprop -- npm run build:native'.";
 
 function environmentChoice(): BackendChoice | undefined {
   const value = process.env.BLASPROP_BACKEND;
@@ -55,6 +58,12 @@ export function physicalCores(): number {
 export function resolveEngine(choice: BackendChoice): Engine {
   const effective = choice === 'auto' ? (environmentChoice() ?? 'auto') : choice;
   if (effective === 'js') return jsEngine;
+  const wasm = () => loadWasm();
+  if (effective === 'wasm') {
+    const w = wasm();
+    if ('error' in w) throw new BackendError(`the WebAssembly backend could not be loaded: ${w.error.message}`);
+    return wasmEngine(w.staging);
+  }
   const native = loadNative();
   if ('binding' in native) {
     applyDefaultThreads(native.binding.setThreads);
@@ -63,31 +72,45 @@ export function resolveEngine(choice: BackendChoice): Engine {
   if (effective === 'native') {
     throw new BackendError(`the native backend could not be loaded: ${native.error.message}\n${NATIVE_FIXES}`);
   }
+  const w = wasm();
   if (!warned) {
     warned = true;
-    process.emitWarning(`blasprop: using the TypeScript backend (much slower) because the native addon could not be loaded: ${native.error.message}. ${NATIVE_FIXES}`, { code: 'BLASPROP_NO_NATIVE' });
+    const using = 'error' in w
+      ? `the TypeScript backend (much slower) because neither the native addon (${native.error.message}) nor the WebAssembly engine (${w.error.message}) could be loaded`
+      : `the WebAssembly backend (slower than native) because the native addon could not be loaded: ${native.error.message}`;
+    process.emitWarning(`blasprop: using ${using}. ${NATIVE_FIXES}`, { code: 'BLASPROP_NO_NATIVE' });
   }
-  return jsEngine;
+  return 'error' in w ? jsEngine : wasmEngine(w.staging);
 }
 
 /** What `backendInfo()` reports. */
 export interface BackendInfo {
   /** The backend `backend: 'auto'` resolves to. */
-  backend: 'native' | 'js';
+  backend: 'native' | 'wasm' | 'js';
   /** Path of the loaded addon, when native. */
   addonPath?: string;
-  /** Why the addon did not load, when it did not. */
+  /** Why the addon did not load, when it did not: every place tried, with its reason. */
   loadError?: string;
   /** BLAS facts, when native. */
   blas?: BlasInfo;
+  /** Path of the WebAssembly module, when wasm. */
+  wasmPath?: string;
+  /** Why the WebAssembly module did not load, when 'auto' fell back to TypeScript. */
+  wasmError?: string;
 }
 
-/** Reports which backend `auto` uses, the BLAS vendor, version, core type and thread count. */
+/** Reports which backend `auto` uses, the BLAS vendor, version, core type and thread count, or why it fell back. */
 export function backendInfo(): BackendInfo {
   const engine = resolveEngine('auto');
   const native = loadNative();
   if (engine.name === 'native' && 'binding' in native) return { backend: 'native', addonPath: native.path, blas: native.binding.blasInfo() };
-  return { backend: 'js', ...('error' in native ? { loadError: native.error.message } : {}) };
+  const loadError = 'error' in native ? { loadError: native.error.message } : {};
+  if (engine.name === 'js') {
+    const w = loadWasm();
+    return { backend: 'js', ...(engine === jsEngine && 'error' in w && 'error' in native ? { ...loadError, wasmError: w.error.message } : loadError) };
+  }
+  const w = loadWasm();
+  return { backend: 'wasm', ...loadError, ...('path' in w ? { wasmPath: w.path } : {}) };
 }
 
 /** Options of setThreads. */

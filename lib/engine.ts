@@ -1,6 +1,7 @@
 // The contract between the Network façade and a backend. The native addon's NativeNetwork
-// (native/napi/network_wrap.cc) and the TypeScript JsNetwork (lib/backends/js) both implement it
-// with identical semantics; everything here is already validated by the façade.
+// (native/napi/network_wrap.cc), the WebAssembly WasmNetwork (lib/backends/wasm) and the TypeScript
+// JsNetwork (lib/backends/js) implement it with identical semantics; everything here is already
+// validated by the façade.
 import type { DType, FloatArray } from './dtype';
 
 export type { FloatArray };
@@ -110,6 +111,6 @@ export interface EngineNetwork {
 
 /** A backend: builds networks. */
 export interface Engine {
-  readonly name: 'native' | 'js';
+  readonly name: 'native' | 'wasm' | 'js';
   create(spec: EngineSpec): EngineNetwork;
 }

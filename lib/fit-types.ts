@@ -60,7 +60,7 @@ export interface FitTarget {
   readonly inputs: number;
   readonly outputs: number;
   /** Which backend trains: it sets how long a chunk of steps may take. */
-  readonly backend: 'native' | 'js';
+  readonly backend: 'native' | 'wasm' | 'js';
   /** The generator of the epoch shuffles. */
   readonly shuffler: Rng;
   /** Converts and checks data; `name` prefixes error messages ('' or 'validationData.'). */

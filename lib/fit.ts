@@ -13,8 +13,8 @@ import { FitRun } from './fit-run';
 
 export type { EpochRecord, FitTarget, FlatData, History, LayerDiagnostics } from './fit-types';
 
-/** Target wall-clock time of one chunk of steps: off-thread native chunks can be long; the TS backend runs on the event loop. */
-const CHUNK_MS = { native: 50, js: 10 } as const;
+/** Target wall-clock time of one chunk of steps: off-thread native chunks can be long; the WebAssembly and TS backends run on the event loop. */
+const CHUNK_MS = { native: 50, wasm: 20, js: 10 } as const;
 
 /** Rows [start, end) of flat targets, as views. */
 function sliceTargets(t: FlatTargets, outputs: number, start: number, end: number): FlatTargets {
@@ -108,14 +108,14 @@ export function runFitSync(target: FitTarget, x: MatrixInput, y: TargetInput, op
   return next.value;
 }
 
-/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (TypeScript). */
+/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (WebAssembly, TypeScript). */
 export async function runFitAsync(target: FitTarget, x: MatrixInput, y: TargetInput, options: FitOptions): Promise<History> {
   const loop = fitLoop(target, x, y, options);
   let next = loop.next();
   while (!next.done) {
     const request = next.value;
     const result = request.kind === 'train' ? await target.trainBatchesAsync(request.call) : await target.evaluateDataAsync(request.data);
-    if (target.backend === 'js') await new Promise<void>((resolve) => setImmediate(resolve));
+    if (target.backend !== 'native') await new Promise<void>((resolve) => setImmediate(resolve));
     next = loop.next(result);
   }
   return next.value;

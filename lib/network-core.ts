@@ -85,7 +85,7 @@ export class NetworkCore implements FitTarget {
   get dtype(): DType {
     return this.architecture.dtype;
   }
-  get backend(): 'native' | 'js' {
+  get backend(): 'native' | 'wasm' | 'js' {
     return this.engine.name;
   }
   get inputs(): number {

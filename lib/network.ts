@@ -67,7 +67,7 @@ export class Network {
     return this.#core.dtype;
   }
   /** The backend running this network. */
-  get backend(): 'native' | 'js' {
+  get backend(): 'native' | 'wasm' | 'js' {
     return this.#core.backend;
   }
   /** Number of input features. */
@@ -243,7 +243,7 @@ export class Network {
    * state and random generator states, on the backend chosen by `options.backend`.
    *
    * @param path - The model file.
-   * @param options - `backend`: `auto` (default), `native` or `js`, whichever backend saved the file.
+   * @param options - `backend`: `auto` (default), `native`, `wasm` or `js`, whichever backend saved the file.
    * @throws FormatError naming the file and byte position when the file is not a valid model
    *   (foreign, truncated, corrupted, or of a newer format version); ConfigError for bad options;
    *   BackendError when `backend: 'native'` cannot load; the system error when the file cannot be read.

@@ -3,8 +3,11 @@
 //   native   build/Release/blasprop.node, with cmake-js (CMakeLists.txt finds OpenBLAS and every
 //            optional part the machine has)
 //   ts       dist/ (tsc), which the CLI tests and the package test use
+//   wasm     dist/blasprop.wasm, the WebAssembly engine (clang for wasm32-wasi)
 //   prebuild prebuilds/<platform>-<arch>/ (prebuildify), which the package test installs
-// `npm install` runs it as the `prepare` hook (native and ts), `npm run demo` before the demo
+//   prebuild-arm64  prebuilds/linux-arm64/ (cross-compiled), which test/arm64.test.ts runs under qemu
+//   sysroot-arm64   build/arm64-sysroot/: Debian's arm64 Node for that test (apt-get download)
+// `npm install` runs it as the `prepare` hook (native, wasm and ts), `npm run demo` before the demo
 // (native, --strict), `npm test` before the tests (everything, --strict). Run by hand:
 //   node scripts/dev-setup.js [native] [ts] [prebuild] [--strict]
 // Without --strict a missing toolchain or OpenBLAS prints the command that installs them and exits
@@ -19,7 +22,9 @@ const root = path.resolve(__dirname, '..');
 const INSTALL_COMMANDS =
   '  Debian/Ubuntu: sudo apt-get install -y libopenblas-dev cmake g++ make python3 pkg-config\n' +
   '  Fedora/RHEL:   sudo dnf install -y openblas-devel cmake gcc-c++ make python3 pkgconf\n' +
-  '  macOS:         brew install openblas cmake pkg-config   (and xcode-select --install)';
+  '  macOS:         brew install openblas cmake pkg-config   (and xcode-select --install)\n' +
+  'The WebAssembly engine also needs clang for wasm32 (Debian: clang lld wasi-libc libc++-dev-wasm32 libc++abi-14-dev-wasm32\n' +
+  'libclang-rt-dev-wasm32); the arm64 prebuild and its test need Debian\'s arm64 packages (see .ci/run).';
 
 /** Newest modification time of the files below `entries` (files or folders), or 0. */
 function newest(entries, filter = () => true) {
@@ -34,11 +39,16 @@ function newest(entries, filter = () => true) {
   return time;
 }
 
-const NATIVE_SOURCES = ['native', 'CMakeLists.txt'];
+// native/wasm is the WebAssembly engine's, not the addon's.
+const NATIVE_SOURCES = ['native/kernels', 'native/napi', 'native/test', 'CMakeLists.txt'];
 const TARGETS = {
   native: { output: ['build/Release/blasprop.node'], sources: NATIVE_SOURCES, script: 'build:native', what: 'the native addon (cmake-js)' },
   ts: { output: ['dist/cjs/index.js', 'dist/esm/index.mjs'], sources: ['lib', 'tsconfig.json', 'tsconfig.build.json', 'scripts/write-esm-entry.mjs'], script: 'build:ts', what: 'dist/ (tsc)' },
-  prebuild: { output: ['prebuilds'], sources: [...NATIVE_SOURCES, 'binding.gyp', 'scripts/prebuild.js'], script: 'build:prebuild', what: 'the prebuilt binary (prebuildify)' },
+  wasm: { output: ['dist/blasprop.wasm'], sources: ['native/kernels', 'native/wasm', 'scripts/build-wasm.js'], script: 'build:wasm', what: 'the WebAssembly engine (clang, wasm32)' },
+  prebuild: { output: [`prebuilds/${process.platform}-${process.arch}`], sources: [...NATIVE_SOURCES, 'binding.gyp', 'scripts/prebuild.js'], script: 'build:prebuild', what: 'the prebuilt binary (prebuildify)' },
+  'prebuild-arm64': { output: ['prebuilds/linux-arm64'], sources: [...NATIVE_SOURCES, 'binding.gyp', 'scripts/prebuild.js'], script: 'build:prebuild:arm64', what: 'the linux-arm64 prebuild (cross-compiled)' },
+  // Its stamp: dpkg -x keeps the packages' own (old) modification times.
+  'sysroot-arm64': { output: ['build/arm64-sysroot/packages.txt'], sources: ['scripts/arm64-sysroot.js'], script: 'sysroot:arm64', what: "Debian's arm64 Node for the qemu test" },
 };
 
 /** True when the target's outputs exist and are newer than all of its sources. */

@@ -5,7 +5,9 @@
 // only sets the exit code (scripts/install.js uses it before trying a source build).
 //
 // OPENBLAS_HOME=<prefix> (with <prefix>/include and <prefix>/lib) overrides the search, for an
-// OpenBLAS built by hand; it is the only place looked at when set.
+// OpenBLAS built by hand; it is the only place looked at when set. BLASPROP_TARGET_TRIPLET (e.g.
+// aarch64-linux-gnu, set by `scripts/prebuild.js --arch arm64` for a cross build) looks only at
+// Debian's multiarch directories of that target, and not at pkg-config, which describes the host.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -21,7 +23,8 @@ const LIB_DIRS = [
   '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/opt/homebrew/opt/openblas/lib',
   '/usr/local/opt/openblas/lib',
 ];
-const SHARED = ['libopenblas.so', 'libopenblas.dylib'];
+// Windows (untested): the import library of vcpkg's or conda's OpenBLAS, passed by absolute path.
+const SHARED = ['libopenblas.so', 'libopenblas.dylib', 'openblas.lib', 'libopenblas.lib'];
 const STATIC = ['libopenblas.a'];
 
 const INSTALL_HINT =
@@ -29,11 +32,20 @@ const INSTALL_HINT =
   '(static library: `openblas-static`), macOS `brew install openblas`.';
 
 const home = process.env.OPENBLAS_HOME;
-const includeDirs = home ? [path.join(home, 'include'), path.join(home, 'include', 'openblas')] : INCLUDE_DIRS;
-const libDirs = home ? [path.join(home, 'lib'), path.join(home, 'lib64')] : LIB_DIRS;
+const triplet = process.env.BLASPROP_TARGET_TRIPLET;
+const includeDirs = home
+  ? [path.join(home, 'include'), path.join(home, 'include', 'openblas')]
+  : triplet
+    ? [`/usr/include/${triplet}/openblas-pthread`, `/usr/include/${triplet}`]
+    : INCLUDE_DIRS;
+const libDirs = home
+  ? [path.join(home, 'lib'), path.join(home, 'lib64')]
+  : triplet
+    ? [`/usr/lib/${triplet}/openblas-pthread`, `/usr/lib/${triplet}`]
+    : LIB_DIRS;
 
 function pkgConfig(...args) {
-  if (home) return null;
+  if (home || triplet) return null;
   try {
     return execFileSync('pkg-config', [...args, 'openblas'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
@@ -72,7 +84,8 @@ function sharedLibs() {
     if (findLib(dirs.length ? dirs : libDirs, [...SHARED, ...STATIC])) return flags;
   }
   const lib = findLib(libDirs, [...SHARED, ...STATIC]);
-  return lib ? `-L${path.dirname(lib)} -lopenblas` : null;
+  if (!lib) return null;
+  return lib.endsWith('.lib') ? lib : `-L${path.dirname(lib)} -lopenblas`;
 }
 
 /**

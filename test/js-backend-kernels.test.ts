@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ACTIVATION_CODES, DIAGNOSTICS_PER_LAYER, LOSS_CODES, OPTIMIZER_CODES } from '../lib/codes';
 import type { EngineNetwork, EngineSpec, FloatArray, LossStats, OptimizerCall, TrainCall } from '../lib/engine';
 import { jsEngine } from '../lib/backends/js';
+import { loadNative } from '../lib/backends/native';
 import { denseBackwardInput, denseBackwardParams, denseForward } from '../lib/backends/js/dense';
 import { Rng, seedState } from '../lib/rng';
 
@@ -18,8 +19,9 @@ interface Binding {
 }
 
 function loadBinding(): Binding {
-  const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-  return nodeGypBuild(process.cwd()) as Binding;
+  const native = loadNative();
+  if ('error' in native) throw native.error;
+  return native.binding;
 }
 
 function floatArray(dtype: Dtype, n: number): FloatArray {

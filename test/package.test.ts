@@ -1,14 +1,18 @@
-// The npm package as users get it: `npm pack` of this repository, installed into a fresh
-// project, then used from CommonJS, ES modules and TypeScript; the prebuilt binary checked for
-// being self-contained; the fallbacks when no binary loads; the install hook's source build; and the
-// prebuild against the cmake-js build.
+// The npm packages as users get them: `npm run release:pack` (the main package and one package per
+// platform binary), installed from the tarballs into fresh projects the ways users install them
+// (normally, with --ignore-scripts, with --cpu=arm64, with --omit=optional), then used from
+// CommonJS, ES modules and TypeScript; the right binary chosen, the fallback when none is
+// installed, the explicit source build, and the x64 prebuild against the cmake-js build.
 //
+// The packages are not in the registry: the temp projects' `overrides` point npm at the platform
+// tarballs, which is what the registry would give for the main package's optionalDependencies.
 // Needs what CI's .ci/run builds first: dist/ (npm run build:ts), build/Release (cmake-js,
-// npm run build:native) and prebuilds/ (npm run build:prebuild). Locally:
-//   npm run build && npm run build:prebuild && npx vitest run test/package.test.ts
+// npm run build:native), dist/blasprop.wasm (npm run build:wasm), prebuilds/linux-x64 and prebuilds/linux-arm64 (npm run build:prebuild,
+// npm run build:prebuild:arm64) and the arm64 sysroot (npm run sysroot:arm64). Locally:
+//   npm run build && npm run build:prebuild && npm run build:prebuild:arm64 && npm run sysroot:arm64
 // A missing or stale precondition fails the tests with that message; nothing is skipped.
-// BLASPROP_KEEP_PACKAGE_TMP=1 keeps the temporary project for inspection.
-import { spawnSync } from 'node:child_process';
+// BLASPROP_KEEP_PACKAGE_TMP=1 keeps the temporary projects for inspection.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,9 +20,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures', 'package');
-const tuple = `${process.platform}-${process.arch}`;
-const PREBUILD_NAME = 'blasprop.glibc.node';
 const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
+const sysroot = path.join(repo, 'build', 'arm64-sysroot', 'root');
+const VERSION = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
+const PLATFORMS = ['@blasprop/linux-x64-gnu', '@blasprop/linux-arm64-gnu'];
+/** Where 'auto' goes without a binary, and what its one warning starts with. */
+const FALLBACK = 'wasm';
+const FALLBACK_WARNING = /^blasprop: using the WebAssembly backend \(slower than native\) because the native addon could not be loaded: /;
 
 interface Run {
   status: number | null;
@@ -57,9 +65,6 @@ function parse<T>(r: Run, what: string): T {
   }
 }
 
-function node(script: string, args: string[] = [], extraEnv: Record<string, string> = {}): Run {
-  return run(process.execPath, [script, ...args], consumer, extraEnv);
-}
 
 function files(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
@@ -76,6 +81,7 @@ function needed(file: string): string[] {
 }
 
 interface PackResult {
+  name: string;
   filename: string;
   size: number;
   unpackedSize: number;
@@ -85,7 +91,7 @@ interface XorReport {
   backend: string;
   loss: number;
   predictions: number[];
-  info: { backend: string; addonPath?: string; loadError?: string; blas?: { vendor: string; config: string } };
+  info: { backend: string; addonPath?: string; loadError?: string; wasmPath?: string; wasmError?: string; blas?: { vendor: string; config: string } };
   warnings: { name: string; code?: string; message: string }[];
   libraries: string[];
 }
@@ -96,13 +102,6 @@ interface FallbackReport {
   error?: { name: string; message: string; isBackendError: boolean; isBlaspropError: boolean };
   warnings: XorReport['warnings'];
 }
-
-let tmp = '';
-let consumer = '';
-let installed = '';
-let pack: PackResult;
-let installOutput = '';
-const prebuildInRepo = path.join(repo, 'prebuilds', tuple, PREBUILD_NAME);
 
 /**
  * name -> version for blasprop's runtime dependencies, direct and transitive, as package-lock.json
@@ -141,107 +140,153 @@ function lockedRuntimeVersions(): Record<string, string> {
   return Object.fromEntries([...versions].filter(([, v]) => v.size === 1).map(([name, v]) => [name, [...v][0]!]));
 }
 
+
 /** Checks that CI's build steps ran and are not older than their sources. */
 function preconditions(): void {
   const problems: string[] = [];
-  if (tuple !== 'linux-x64') problems.push(`these tests cover the linux-x64 prebuild; this is ${tuple}`);
+  if (`${process.platform}-${process.arch}` !== 'linux-x64') problems.push(`these tests run on linux-x64; this is ${process.platform}-${process.arch}`);
   const stale = (out: string, sources: string[], fix: string) => {
     if (!fs.existsSync(out)) problems.push(`${path.relative(repo, out)} is missing (${fix})`);
     else if (fs.statSync(out).mtimeMs < newest(sources)) problems.push(`${path.relative(repo, out)} is older than its sources (${fix})`);
   };
   const libSources = files(path.join(repo, 'lib')).filter((f) => f.endsWith('.ts'));
-  // The addon's sources: native/ without the C++ kernel tests (native/test), which are not part of it.
-  const addonSources = files(path.join(repo, 'native')).filter((f) => !f.startsWith(path.join(repo, 'native', 'test') + path.sep));
+  // The addon's sources: native/ without the C++ kernel tests (native/test) and the WebAssembly glue (native/wasm).
+  const addonSources = files(path.join(repo, 'native')).filter((f) => !/^native\/(test|wasm)\//.test(path.relative(repo, f)));
   const nativeSources = [...addonSources, path.join(repo, 'binding.gyp')];
   stale(path.join(repo, 'dist', 'cjs', 'index.js'), libSources, 'npm run build:ts');
   stale(path.join(repo, 'dist', 'esm', 'index.mjs'), libSources, 'npm run build:ts');
-  stale(prebuildInRepo, nativeSources, 'npm run build:prebuild');
+  stale(path.join(repo, 'prebuilds', 'linux-x64', 'blasprop.glibc.node'), nativeSources, 'npm run build:prebuild');
+  stale(path.join(repo, 'prebuilds', 'linux-arm64', 'blasprop.glibc.node'), nativeSources, 'npm run build:prebuild:arm64');
   stale(path.join(repo, 'build', 'Release', 'blasprop.node'), addonSources, 'npm run build:native');
+  const wasmSources = files(path.join(repo, 'native')).filter((f) => /^native\/(kernels|wasm)\//.test(path.relative(repo, f)));
+  stale(path.join(repo, 'dist', 'blasprop.wasm'), wasmSources, 'npm run build:wasm');
   if (!fs.existsSync(path.join(repo, 'build', 'CMakeCache.txt'))) {
     problems.push('build/ is not a cmake-js build (no build/CMakeCache.txt; `npm run build:gyp` replaces it): run npm run build:native');
   }
+  if (!fs.existsSync(path.join(sysroot, 'usr', 'bin', 'node'))) problems.push('the arm64 sysroot is missing (npm run sysroot:arm64)');
   if (problems.length) {
     throw new Error(
-      `package.test preconditions: ${problems.join('; ')}. CI's .ci/run builds all of these ` +
-        '(npm run build && npm run build:prebuild); run the same locally first.',
+      `package.test preconditions: ${problems.join('; ')}. CI's .ci/run builds all of these; run the same locally first.`,
     );
   }
 }
 
-beforeAll(() => {
+let tmp = '';
+let packs: PackResult[] = [];
+const tarball = (name: string) => path.join(tmp, 'release', packs.find((p) => p.name === name)!.filename);
+
+interface Consumer {
+  dir: string;
+  installed: string;
+  output: string;
+}
+const consumers: Record<string, Consumer> = {};
+
+/** run() without blocking the event loop (long synchronous children starve vitest's worker RPC). */
+function runAsync(command: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd, env: childEnv(extraEnv), timeout: 300_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (e) => (stderr += `\n${e.message}`));
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/**
+ * A fresh project with blasprop installed from its tarball by `npm install <flags>`. The overrides pin
+ * blasprop's dependencies to the versions package-lock.json resolved (the same code the repository was
+ * tested with) and serve the platform packages from their tarballs. `npm ci` caches tarballs but not
+ * the registry's package documents, which resolving needs, so on a fresh machine those are fetched.
+ */
+async function install(name: string, flags: string[]): Promise<Consumer> {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir);
+  const overrides = { ...lockedRuntimeVersions(), ...Object.fromEntries(PLATFORMS.map((p) => [p, `file:${tarball(p)}`])) };
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, version: '1.0.0', private: true, overrides }, null, 2));
+  const r = await runAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', ...flags, tarball('blasprop')], dir);
+  if (r.status !== 0) throw new Error(`npm install ${flags.join(' ')} of the tarball failed\n${r.stdout}\n${r.stderr}`);
+  for (const f of fs.readdirSync(fixtures)) fs.copyFileSync(path.join(fixtures, f), path.join(dir, f.replace(/\.txt$/, '')));
+  return { dir, installed: path.join(dir, 'node_modules', 'blasprop'), output: r.stdout + r.stderr };
+}
+
+function node(c: Consumer, script: string, args: string[] = [], extraEnv: Record<string, string> = {}): Run {
+  return run(process.execPath, [script, ...args], c.dir, extraEnv);
+}
+
+const platformBinary = (c: Consumer, name: string) => path.join(c.dir, 'node_modules', name, 'blasprop.node');
+const installedPlatforms = (c: Consumer) => PLATFORMS.filter((p) => fs.existsSync(path.join(c.dir, 'node_modules', p, 'package.json')));
+
+beforeAll(async () => {
   preconditions();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'blasprop-package-'));
-  consumer = path.join(tmp, 'consumer');
-  fs.mkdirSync(consumer);
-
-  const packed = ok(run('npm', ['pack', '--json', '--pack-destination', tmp], repo), 'npm pack');
-  const json = packed.stdout.slice(packed.stdout.indexOf('['));
-  pack = (JSON.parse(json) as PackResult[])[0]!;
-
-  // Prefer the npm cache that `npm ci` filled. `npm ci` caches tarballs but not the registry's
-  // package documents, which resolving a tarball's dependencies needs, so on a fresh machine those
-  // come from the registry. The overrides pin the dependencies to the versions package-lock.json
-  // resolved, so the install takes the same code the repository was tested with.
-  const manifest = { name: 'consumer', version: '1.0.0', private: true, overrides: lockedRuntimeVersions() };
-  fs.writeFileSync(path.join(consumer, 'package.json'), JSON.stringify(manifest, null, 2));
-  const install = run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--foreground-scripts', path.join(tmp, pack.filename)], consumer);
-  if (install.status !== 0) {
-    throw new Error(
-      `npm install of the tarball failed\n${install.stdout}\n${install.stderr}`,
-    );
-  }
-  installOutput = install.stdout + install.stderr;
-  installed = path.join(consumer, 'node_modules', 'blasprop');
-  for (const f of fs.readdirSync(fixtures)) fs.copyFileSync(path.join(fixtures, f), path.join(consumer, f.replace(/\.txt$/, '')));
-}, 180_000);
+  const packed = ok(await runAsync(process.execPath, [path.join(repo, 'scripts', 'release-pack.js'), '--out', path.join(tmp, 'release'), '--json'], repo), 'release:pack');
+  packs = JSON.parse(packed.stdout) as PackResult[];
+  // One after the other: parallel installs would fight over the 2 cores and the npm cache.
+  consumers.normal = await install('normal', []);
+  consumers.ignoreScripts = await install('ignore-scripts', ['--ignore-scripts']);
+  consumers.arm64 = await install('arm64', ['--cpu=arm64']);
+  consumers.noOptional = await install('no-optional', ['--omit=optional']);
+}, 400_000);
 
 afterAll(() => {
   if (tmp && process.env.BLASPROP_KEEP_PACKAGE_TMP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Runs fn with the installed prebuild renamed away (and no build/), so no native binary can load. */
-function withoutAddon<T>(fn: () => T): T {
-  const file = path.join(installed, 'prebuilds', tuple, PREBUILD_NAME);
-  fs.renameSync(file, `${file}.hidden`);
-  fs.rmSync(path.join(installed, 'build'), { recursive: true, force: true });
-  try {
-    return fn();
-  } finally {
-    fs.rmSync(path.join(installed, 'build'), { recursive: true, force: true });
-    fs.renameSync(`${file}.hidden`, file);
-  }
-}
+describe('npm packages', () => {
+  it('release:pack writes the main package and one package per platform binary into one folder', () => {
+    expect(packs.map((p) => p.name).sort()).toEqual(['@blasprop/linux-arm64-gnu', '@blasprop/linux-x64-gnu', 'blasprop']);
+    expect(fs.readdirSync(path.join(tmp, 'release')).sort()).toEqual(packs.map((p) => p.filename).sort());
+    for (const p of packs) {
+      console.log(`${p.filename}: ${(p.size / 1e6).toFixed(2)} MB packed, ${(p.unpackedSize / 1e6).toFixed(2)} MB unpacked, ${p.files.length} files`);
+    }
+  });
 
-describe('npm package', () => {
-  it('npm pack ships dist/, the prebuild and the source-build inputs, and no development files', () => {
+  it('each platform package holds only its binary, with os, cpu and libc fields, at the main version', () => {
+    for (const [name, cpu, machine] of [['@blasprop/linux-x64-gnu', 'x64', 'X86-64'], ['@blasprop/linux-arm64-gnu', 'arm64', 'AArch64']] as const) {
+      const pack = packs.find((p) => p.name === name)!;
+      expect(pack.files.map((f) => f.path).sort()).toEqual(['LICENSE', 'blasprop.node', 'package.json']);
+      const dir = path.join(tmp, `unpacked-${cpu}`);
+      fs.mkdirSync(dir);
+      ok(run('tar', ['-xzf', tarball(name), '-C', dir], repo), 'tar');
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'package', 'package.json'), 'utf8'));
+      expect(manifest).toMatchObject({ name, version: VERSION, os: ['linux'], cpu: [cpu], libc: ['glibc'] });
+      expect(manifest.scripts).toBeUndefined();
+      expect(ok(run('readelf', ['-h', path.join(dir, 'package', 'blasprop.node')], repo), 'readelf -h').stdout).toMatch(new RegExp(`Machine:.*\\b${machine}\\b`));
+    }
+  });
+
+  it('the main package: dist/ and the source-build inputs, no binary, no install script, the platform packages as optional dependencies', () => {
+    const pack = packs.find((p) => p.name === 'blasprop')!;
     const paths = pack.files.map((f) => f.path);
-    const prebuild = pack.files.find((f) => f.path === `prebuilds/${tuple}/${PREBUILD_NAME}`);
-    console.log(
-      `package: ${pack.filename} ${(pack.size / 1e6).toFixed(2)} MB packed, ${(pack.unpackedSize / 1e6).toFixed(2)} MB unpacked, ` +
-        `${paths.length} files; prebuild ${((prebuild?.size ?? 0) / 1e6).toFixed(2)} MB`,
-    );
     for (const required of [
-      'package.json', 'README.md', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
-      `prebuilds/${tuple}/${PREBUILD_NAME}`, 'binding.gyp', 'CMakeLists.txt', 'scripts/install.js', 'scripts/find-openblas.js',
+      'package.json', 'README.md', 'LICENSE', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
+      'dist/blasprop.wasm', 'binding.gyp', 'scripts/build-from-source.js', 'scripts/find-openblas.js',
       'native/napi/addon.cc', 'native/napi/network_wrap.cc', 'native/kernels/blas.h',
     ]) {
       expect(paths, `the package must contain ${required}`).toContain(required);
     }
     const forbidden = paths.filter(
       (p) =>
-        /^(test|bench|examples|\.ci|\.github|node_modules|build|lib|tmp)\//.test(p) ||
-        /^(tsconfig.*|vitest\.config\..*|\.gitignore|\.npmrc|package-lock\.json)$/.test(p) ||
-        /^scripts\/(prebuild|write-esm-entry)/.test(p) ||
-        /\.(tgz|ts)$/.test(p.replace(/\.d\.m?ts$/, '')),
+        /^(test|bench|examples|packages|prebuilds|release|\.ci|\.github|node_modules|build|lib|tmp)\//.test(p) ||
+        /^(tsconfig.*|vitest\.config\..*|\.gitignore|\.npmrc|package-lock\.json|CMakeLists\.txt)$/.test(p) ||
+        /^scripts\/(prebuild|release-pack|arm64-sysroot|write-esm-entry)/.test(p) ||
+        /\.(tgz|ts|node)$/.test(p.replace(/\.d\.m?ts$/, '')),
     );
-    expect(forbidden, 'development files in the package').toEqual([]);
+    expect(forbidden, 'development files or binaries in the main package').toEqual([]);
+    const manifest = JSON.parse(fs.readFileSync(path.join(consumers.normal!.installed, 'package.json'), 'utf8'));
+    expect(manifest.optionalDependencies).toEqual(Object.fromEntries(PLATFORMS.map((p) => [p, VERSION])));
+    expect(manifest.scripts).toEqual({ 'build:native': 'node scripts/build-from-source.js' });
+    expect(manifest.gypfile, 'no implicit node-gyp build because binding.gyp is there').toBe(false);
+    expect(manifest.devDependencies).toBeUndefined();
   });
 
-  it('package.json: exports (types, import, require) point at shipped files, engines node >= 18, install hook', () => {
+  it('package.json: exports (types, import, require) point at shipped files, engines node >= 18', () => {
+    const { installed, dir } = consumers.normal!;
     const manifest = JSON.parse(fs.readFileSync(path.join(installed, 'package.json'), 'utf8'));
     expect(manifest.engines).toEqual({ node: '>=18' });
-    expect(manifest.scripts.install).toBe('node scripts/install.js');
-    expect(manifest.files).toContain('prebuilds/');
     // Every file the exports map names, at any depth of conditions, must be in the package.
     const targets = (entry: unknown, where: string): [string, string][] =>
       typeof entry === 'string' ? [[where, entry]] : Object.entries(entry as object).flatMap(([k, v]) => targets(v, `${where}.${k}`));
@@ -250,38 +295,43 @@ describe('npm package', () => {
     expect(named.filter(([where]) => where.endsWith('.types'))).toHaveLength(2);
     for (const [where, target] of named) expect(fs.existsSync(path.join(installed, target)), `${where} = ${target} must exist`).toBe(true);
     for (const field of ['main', 'types']) expect(fs.existsSync(path.join(installed, manifest[field])), `${field} must exist`).toBe(true);
-    const resolved = ok(run(process.execPath, ['-p', "require.resolve('blasprop')"], consumer), 'require.resolve').stdout.trim();
+    const resolved = ok(run(process.execPath, ['-p', "require.resolve('blasprop')"], dir), 'require.resolve').stdout.trim();
     expect(resolved).toBe(path.join(installed, 'dist', 'cjs', 'index.js'));
   });
 
-  it('installs from the tarball, and the install hook takes the prebuild (no source build)', () => {
-    expect(installOutput).toContain(`blasprop: using the prebuilt binary prebuilds/${tuple}/${PREBUILD_NAME}`);
-    expect(fs.existsSync(path.join(installed, 'build'))).toBe(false);
+  it('a normal install on linux-x64 brings the x64 package and not the arm64 one, and builds nothing', () => {
+    const c = consumers.normal!;
+    expect(installedPlatforms(c)).toEqual(['@blasprop/linux-x64-gnu']);
+    expect(fs.existsSync(path.join(c.installed, 'build'))).toBe(false);
+    expect(c.output).not.toMatch(/node-gyp|gyp info/);
   });
 
-  it('CommonJS: require("blasprop") trains XOR on the prebuilt native addon', () => {
-    const r = parse<XorReport>(node('xor.cjs'), 'xor.cjs');
+  it('CommonJS: require("blasprop") trains XOR on the x64 package\'s binary, with no OpenBLAS or Fortran library loaded', () => {
+    const c = consumers.normal!;
+    const r = parse<XorReport>(node(c, 'xor.cjs'), 'xor.cjs');
+    const binary = platformBinary(c, '@blasprop/linux-x64-gnu');
     expect(r.backend).toBe('native');
-    expect(r.info.addonPath).toBe(path.join(installed, 'prebuilds', tuple, PREBUILD_NAME));
+    expect(r.info.addonPath).toBe(binary);
     expect(r.info.blas?.vendor).toBe('OpenBLAS');
     expect(r.loss).toBeLessThan(0.01);
     expect(r.predictions).toEqual([0, 1, 1, 0]);
     expect(r.warnings).toEqual([]);
-    // The process really runs on the prebuild, and no OpenBLAS or Fortran runtime got loaded with it.
-    expect(r.libraries).toContain(path.join(installed, 'prebuilds', tuple, PREBUILD_NAME));
+    expect(r.libraries).toContain(binary);
     expect(r.libraries.filter((l) => /openblas|libblas|gfortran|quadmath/.test(l))).toEqual([]);
   });
 
   it('ES module: import { Network } from "blasprop" trains XOR, sharing the CommonJS instance', () => {
-    const r = parse<{ backend: string; loss: number; info: XorReport['info']; sameAsDefault: boolean; resolved: string | null }>(node('xor.mjs'), 'xor.mjs');
+    const c = consumers.normal!;
+    const r = parse<{ backend: string; loss: number; info: XorReport['info']; sameAsDefault: boolean; resolved: string | null }>(node(c, 'xor.mjs'), 'xor.mjs');
     expect(r.backend).toBe('native');
     expect(r.loss).toBeLessThan(0.01);
     expect(r.sameAsDefault).toBe(true);
-    expect(r.info.addonPath).toBe(path.join(installed, 'prebuilds', tuple, PREBUILD_NAME));
-    if (r.resolved !== null) expect(r.resolved).toBe(`file://${path.join(installed, 'dist', 'esm', 'index.mjs')}`);
+    expect(r.info.addonPath).toBe(platformBinary(c, '@blasprop/linux-x64-gnu'));
+    if (r.resolved !== null) expect(r.resolved).toBe(`file://${path.join(c.installed, 'dist', 'esm', 'index.mjs')}`);
   });
 
-  it('TypeScript: a consumer of the public types compiles with tsc --strict, as CommonJS and as an ES module', () => {
+  it('TypeScript: a consumer of the public types compiles with tsc --strict, as CommonJS and as an ES module', async () => {
+    const consumer = consumers.normal!.dir;
     fs.copyFileSync(path.join(consumer, 'consumer.ts'), path.join(consumer, 'consumer.mts'));
     const base = {
       strict: true, noEmit: true, skipLibCheck: false, target: 'ES2022', lib: ['ES2022'],
@@ -293,116 +343,164 @@ describe('npm package', () => {
     };
     for (const [name, config] of Object.entries(configs)) {
       fs.writeFileSync(path.join(consumer, name), JSON.stringify(config, null, 2));
-      ok(run(process.execPath, [tsc, '-p', name], consumer), `tsc -p ${name}`);
+      ok(await runAsync(process.execPath, [tsc, '-p', name], consumer), `tsc -p ${name}`);
     }
   });
 
-  it('the prebuild is self-contained: no libopenblas/libgfortran/libstdc++ needed, no BLAS symbols exported, stripped', () => {
-    const file = path.join(installed, 'prebuilds', tuple, PREBUILD_NAME);
+  it('the x64 binary is self-contained: no libopenblas/libgfortran/libstdc++ needed, no BLAS symbols exported, stripped', () => {
+    const file = platformBinary(consumers.normal!, '@blasprop/linux-x64-gnu');
     const ldd = ok(run('ldd', [file], repo), 'ldd').stdout;
-    console.log(`ldd ${PREBUILD_NAME}:\n${ldd}`);
     expect(ldd).not.toMatch(/not found/);
     expect(ldd).not.toMatch(/openblas|libblas|gfortran|quadmath|libstdc\+\+/);
-    const libs = needed(file);
-    expect(libs.filter((l) => !/^(libc|libm|libpthread|libdl|librt|libgcc_s)\.so|^ld-linux/.test(l))).toEqual([]);
+    expect(needed(file).filter((l) => !/^(libc|libm|libpthread|libdl|librt|libgcc_s)\.so|^ld-linux/.test(l))).toEqual([]);
     const exported = ok(run('nm', ['-D', '--defined-only', file], repo), 'nm -D').stdout;
     expect(exported).toMatch(/\bnapi_register_module_v1\b/);
     expect(exported).not.toMatch(/\b(cblas_\w+|openblas_\w+|gotoblas\w*|[sd]gemm_?)\b/);
-    const sections = ok(run('readelf', ['-S', '-W', file], repo), 'readelf -S').stdout;
-    expect(sections, 'stripped: no .symtab').not.toMatch(/\.symtab/);
+    expect(ok(run('readelf', ['-S', '-W', file], repo), 'readelf -S').stdout, 'stripped: no .symtab').not.toMatch(/\.symtab/);
   });
 
-  it('without a loadable addon: auto warns once and trains on TypeScript, native throws BackendError, BLASPROP_BACKEND=js is quiet', () => {
-    withoutAddon(() => {
-      const auto = node('fallback.cjs', ['auto']);
-      const a = parse<FallbackReport>(auto, 'fallback.cjs auto');
-      expect(a.error).toBeUndefined();
-      expect(a.backend).toBe('js');
-      expect(a.loss).toBeLessThan(0.01);
-      expect(a.info?.backend).toBe('js');
-      expect(a.info?.loadError).toMatch(/No native build was found/);
-      expect(a.warnings.map((w) => w.code)).toEqual(['BLASPROP_NO_NATIVE']);
-      expect(a.warnings[0]!.message).toMatch(/^blasprop: using the TypeScript backend \(much slower\) because the native addon could not be loaded/);
-      expect(auto.stderr.match(/blasprop: using the TypeScript backend/g)?.length, `stderr:\n${auto.stderr}`).toBe(1);
-
-      const n = parse<FallbackReport>(node('fallback.cjs', ['native']), 'fallback.cjs native');
-      expect(n.error?.name).toBe('BackendError');
-      expect(n.error?.isBackendError).toBe(true);
-      expect(n.error?.isBlaspropError).toBe(true);
-      expect(n.error?.message).toMatch(/^the native backend could not be loaded: No native build was found/);
-      expect(n.error?.message).toContain('apt-get install libopenblas-dev');
-      expect(n.error?.message).toContain("npm rebuild blasprop");
-      expect(n.warnings).toEqual([]);
-
-      const js = parse<FallbackReport>(node('fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'js' }), 'fallback.cjs BLASPROP_BACKEND=js');
-      expect(js.backend).toBe('js');
-      expect(js.loss).toBeLessThan(0.01);
-      expect(js.warnings).toEqual([]);
-    });
+  it('--ignore-scripts changes nothing: the same package and binary, native XOR', () => {
+    const c = consumers.ignoreScripts!;
+    expect(installedPlatforms(c)).toEqual(['@blasprop/linux-x64-gnu']);
+    const r = parse<XorReport>(node(c, 'xor.cjs'), 'xor.cjs after --ignore-scripts');
+    expect(r.backend).toBe('native');
+    expect(r.info.addonPath).toBe(platformBinary(c, '@blasprop/linux-x64-gnu'));
+    expect(r.loss).toBeLessThan(0.01);
+    expect(r.warnings).toEqual([]);
   });
 
-  it('BLASPROP_BACKEND=js forces the TypeScript backend when the prebuild loads; =native takes it', () => {
-    const js = parse<FallbackReport>(node('fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'js' }), 'BLASPROP_BACKEND=js');
+  it('--cpu=arm64 installs the arm64 package and not the x64 one, and an arm64 Node (qemu) trains XOR on it', async () => {
+    const c = consumers.arm64!;
+    expect(installedPlatforms(c)).toEqual(['@blasprop/linux-arm64-gnu']);
+    const arm64 = await runAsync('/usr/bin/qemu-aarch64-static', ['-L', sysroot, path.join(sysroot, 'usr', 'bin', 'node'), 'xor.cjs'], c.dir);
+    const r = parse<XorReport>(arm64, 'xor.cjs on arm64 Node');
+    expect(r.backend).toBe('native');
+    expect(r.info.addonPath).toBe(platformBinary(c, '@blasprop/linux-arm64-gnu'));
+    expect(r.info.blas?.config).toMatch(/armv8/i);
+    expect(r.loss).toBeLessThan(0.01);
+    expect(r.predictions).toEqual([0, 1, 1, 0]);
+    expect(r.warnings).toEqual([]);
+  });
+
+  it('--omit=optional: no binary; auto warns once, naming every place it looked, and falls back; native throws BackendError', () => {
+    const c = consumers.noOptional!;
+    expect(installedPlatforms(c)).toEqual([]);
+    const auto = node(c, 'fallback.cjs', ['auto']);
+    const a = parse<FallbackReport>(auto, 'fallback.cjs auto');
+    expect(a.error).toBeUndefined();
+    expect(a.backend).toBe(FALLBACK);
+    expect(a.loss).toBeLessThan(0.01);
+    expect(a.info?.backend).toBe(FALLBACK);
+    expect(a.info?.loadError).toBe('source build: none (build/Release/blasprop.node); @blasprop/linux-x64-gnu: not installed');
+    expect(a.info?.wasmPath).toBe(path.join(c.installed, 'dist', 'blasprop.wasm'));
+    expect(a.warnings.map((w) => w.code)).toEqual(['BLASPROP_NO_NATIVE']);
+    expect(a.warnings[0]!.message).toMatch(FALLBACK_WARNING);
+    expect(a.warnings[0]!.message).toContain('@blasprop/linux-x64-gnu: not installed');
+    expect(auto.stderr.match(/blasprop: using the/g)?.length, `stderr:\n${auto.stderr}`).toBe(1);
+
+    const n = parse<FallbackReport>(node(c, 'fallback.cjs', ['native']), 'fallback.cjs native');
+    expect(n.error?.name).toBe('BackendError');
+    expect(n.error?.isBackendError).toBe(true);
+    expect(n.error?.isBlaspropError).toBe(true);
+    expect(n.error?.message).toMatch(/^the native backend could not be loaded: source build: none .*; @blasprop\/linux-x64-gnu: not installed/);
+    expect(n.error?.message).toContain('--omit=optional');
+    expect(n.error?.message).toContain('npm explore blasprop -- npm run build:native');
+    expect(n.warnings).toEqual([]);
+
+    const js = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'js' }), 'fallback.cjs BLASPROP_BACKEND=js');
+    expect(js.backend).toBe('js');
+    expect(js.loss).toBeLessThan(0.01);
+    expect(js.warnings).toEqual([]);
+
+    // Without the WebAssembly module too: TypeScript, still one warning, now with both reasons.
+    const wasm = path.join(c.installed, 'dist', 'blasprop.wasm');
+    fs.renameSync(wasm, `${wasm}.hidden`);
+    try {
+      const last = node(c, 'fallback.cjs', ['auto']);
+      const t = parse<FallbackReport>(last, 'fallback.cjs auto without the .wasm');
+      expect(t.backend).toBe('js');
+      expect(t.loss).toBeLessThan(0.01);
+      expect(t.info?.wasmError).toMatch(/blasprop\.wasm: ENOENT/);
+      expect(t.warnings.map((w) => w.code)).toEqual(['BLASPROP_NO_NATIVE']);
+      expect(t.warnings[0]!.message).toMatch(/^blasprop: using the TypeScript backend \(much slower\) because neither the native addon \(.*not installed\) nor the WebAssembly engine \(.*ENOENT.*\) could be loaded/);
+      const w = parse<FallbackReport>(node(c, 'fallback.cjs', ['wasm']), 'fallback.cjs wasm without the .wasm');
+      expect(w.error?.name).toBe('BackendError');
+      expect(w.error?.message).toMatch(/^the WebAssembly backend could not be loaded: .*blasprop\.wasm: ENOENT/);
+    } finally {
+      fs.renameSync(`${wasm}.hidden`, wasm);
+    }
+  });
+
+  it('BLASPROP_BACKEND=js and =wasm force those backends when the binary loads; =native takes it', () => {
+    const c = consumers.normal!;
+    const js = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'js' }), 'BLASPROP_BACKEND=js');
     expect(js.backend).toBe('js');
     expect(js.warnings).toEqual([]);
-    const native = parse<FallbackReport>(node('fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'native' }), 'BLASPROP_BACKEND=native');
+    const wasm = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'wasm' }), 'BLASPROP_BACKEND=wasm');
+    expect(wasm.backend).toBe('wasm');
+    expect(wasm.loss).toBeLessThan(0.01);
+    expect(wasm.warnings).toEqual([]);
+    const native = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'native' }), 'BLASPROP_BACKEND=native');
     expect(native.backend).toBe('native');
   });
 
-  it(
-    'npm rebuild without a usable prebuild: one clear message and exit 0 when OpenBLAS is missing or the build fails; else a working source build',
-    () => {
-      withoutAddon(() => {
-        const rebuild = (env: Record<string, string>) => run('npm', ['rebuild', 'blasprop', '--foreground-scripts'], consumer, env);
-        const addon = path.join(installed, 'build', 'Release', 'blasprop.node');
-
-        const missing = rebuild({ OPENBLAS_HOME: path.join(tmp, 'no-openblas') });
-        expect(missing.status, missing.stderr).toBe(0);
-        const missingText = missing.stdout + missing.stderr;
-        expect(missingText).toMatch(/blasprop: the native addon is not available: OpenBLAS headers \(cblas\.h\) not found/);
-        expect(missingText).toContain('pure-TypeScript backend');
-        expect(missingText).toContain('apt-get install libopenblas-dev');
-        expect(missingText).toContain('dnf install openblas-devel');
-        expect(missingText).toContain('brew install openblas');
-        expect(fs.existsSync(addon)).toBe(false);
-
-        const broken = rebuild({ CXX: '/bin/false' });
-        expect(broken.status, broken.stderr).toBe(0);
-        expect(broken.stdout + broken.stderr).toMatch(/blasprop: the native addon is not available: the source build failed/);
-        expect(fs.existsSync(path.join(installed, 'build', 'install.log'))).toBe(true);
-        expect(fs.existsSync(addon)).toBe(false);
-
-        const built = rebuild({});
-        expect(built.status, built.stderr).toBe(0);
-        expect(built.stdout + built.stderr).toContain('blasprop: built and loaded build/Release/blasprop.node');
-        // The source build links the system's shared OpenBLAS.
-        expect(needed(addon).some((l) => l.startsWith('libopenblas'))).toBe(true);
-        const r = parse<XorReport>(node('xor.cjs'), 'xor.cjs on the source build');
-        expect(r.backend).toBe('native');
-        expect(r.info.addonPath).toBe(addon);
-        expect(r.loss).toBeLessThan(0.01);
-      });
-    },
-    240_000,
-  );
-
-  it('in the development checkout the install hook leaves build/ to cmake-js', () => {
-    const addon = path.join(repo, 'build', 'Release', 'blasprop.node');
-    const before = fs.statSync(addon).mtimeMs;
-    const r = run(process.execPath, [path.join(repo, 'scripts', 'install.js')], repo);
-    expect(r.status).toBe(0);
-    expect(r.stderr).toContain('blasprop: development checkout: using build/Release/blasprop.node');
-    expect(fs.statSync(addon).mtimeMs).toBe(before);
-    expect(fs.existsSync(path.join(repo, 'build', 'CMakeCache.txt'))).toBe(true);
+  it('a source build that does not load does not hide the platform package', () => {
+    const c = consumers.normal!;
+    const local = path.join(c.installed, 'build', 'Release', 'blasprop.node');
+    fs.mkdirSync(path.dirname(local), { recursive: true });
+    fs.writeFileSync(local, 'not an ELF file');
+    try {
+      const r = parse<XorReport>(node(c, 'xor.cjs'), 'xor.cjs with a broken build/Release');
+      expect(r.backend).toBe('native');
+      expect(r.info.addonPath).toBe(platformBinary(c, '@blasprop/linux-x64-gnu'));
+      expect(r.warnings).toEqual([]);
+    } finally {
+      fs.rmSync(path.join(c.installed, 'build'), { recursive: true, force: true });
+    }
   });
 
-  it('the prebuild and the cmake-js build train identically: float64 bit for bit, float32 within tolerance', () => {
+  it(
+    'npm explore blasprop -- npm run build:native: a clear failure when OpenBLAS is missing or the build fails; else a source build the loader takes first',
+    async () => {
+      const c = consumers.noOptional!;
+      const build = (env: Record<string, string>) => runAsync('npm', ['explore', 'blasprop', '--', 'npm', 'run', 'build:native'], c.dir, env);
+      const addon = path.join(c.installed, 'build', 'Release', 'blasprop.node');
+
+      const missing = await build({ OPENBLAS_HOME: path.join(tmp, 'no-openblas') });
+      expect(missing.status).not.toBe(0);
+      const missingText = missing.stdout + missing.stderr;
+      expect(missingText).toMatch(/blasprop: the native addon is not available: OpenBLAS headers \(cblas\.h\) not found/);
+      for (const hint of ['apt-get install libopenblas-dev', 'dnf install openblas-devel', 'brew install openblas']) expect(missingText).toContain(hint);
+      expect(fs.existsSync(addon)).toBe(false);
+
+      const broken = await build({ CXX: '/bin/false' });
+      expect(broken.status).not.toBe(0);
+      expect(broken.stdout + broken.stderr).toMatch(/blasprop: the native addon is not available: the source build failed/);
+      expect(fs.existsSync(path.join(c.installed, 'build', 'build.log'))).toBe(true);
+      expect(fs.existsSync(addon)).toBe(false);
+
+      const built = await build({});
+      expect(built.status, built.stderr).toBe(0);
+      expect(built.stdout + built.stderr).toContain('blasprop: built and loaded build/Release/blasprop.node');
+      // The source build links the system's shared OpenBLAS.
+      expect(needed(addon).some((l) => l.startsWith('libopenblas'))).toBe(true);
+      const r = parse<XorReport>(node(c, 'xor.cjs'), 'xor.cjs on the source build');
+      expect(r.backend).toBe('native');
+      expect(r.info.addonPath).toBe(addon);
+      expect(r.loss).toBeLessThan(0.01);
+      expect(r.warnings).toEqual([]);
+    },
+    300_000,
+  );
+
+  it('the x64 package binary and the cmake-js build train identically: float64 bit for bit, float32 within tolerance', () => {
+    const c = consumers.normal!;
     const env = { OPENBLAS_NUM_THREADS: '2' };
     type Weights = { addonPath: string; loss: number[]; layers: { weight: string; bias: string }[] };
     for (const dtype of ['float64', 'float32'] as const) {
-      const prebuilt = parse<Weights>(node('train.cjs', ['blasprop', dtype], env), `train.cjs prebuild ${dtype}`);
-      const source = parse<Weights>(node('train.cjs', [repo, dtype], env), `train.cjs cmake-js build ${dtype}`);
-      expect(prebuilt.addonPath).toBe(path.join(installed, 'prebuilds', tuple, PREBUILD_NAME));
+      const prebuilt = parse<Weights>(node(c, 'train.cjs', ['blasprop', dtype], env), `train.cjs prebuild ${dtype}`);
+      const source = parse<Weights>(node(c, 'train.cjs', [repo, dtype], env), `train.cjs cmake-js build ${dtype}`);
+      expect(prebuilt.addonPath).toBe(platformBinary(c, '@blasprop/linux-x64-gnu'));
       expect(source.addonPath).toBe(path.join(repo, 'build', 'Release', 'blasprop.node'));
       expect(prebuilt.loss.at(-1)!).toBeLessThan(prebuilt.loss[0]!);
       if (dtype === 'float64') {

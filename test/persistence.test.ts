@@ -13,7 +13,7 @@ import {
 } from '../lib';
 import { crc32 } from '../lib/persistence/crc32';
 import { networkState } from '../lib/network';
-import { BACKENDS } from './helpers/backends';
+import { BACKENDS, type BackendName } from './helpers/backends';
 import { lcg, randomRows } from './helpers/reference';
 
 // ── Fault injection: node:fs with failures on demand, to make a save fail after it has started
@@ -144,7 +144,7 @@ function paramBytes(net: Network): Buffer {
 type Route = 'save/load' | 'saveSync/loadSync' | 'toBuffer/fromBuffer';
 const ROUTES: Route[] = ['save/load', 'saveSync/loadSync', 'toBuffer/fromBuffer'];
 
-async function roundTrip(net: Network, route: Route, backend?: 'auto' | 'native' | 'js'): Promise<Network> {
+async function roundTrip(net: Network, route: Route, backend?: 'auto' | BackendName): Promise<Network> {
   const file = path.join(dir, 'model.blasprop');
   const options = backend === undefined ? undefined : { backend };
   switch (route) {
@@ -193,7 +193,7 @@ function rawHeader(text: string): Buffer {
   return out;
 }
 
-function trainedNetwork(backend: 'native' | 'js' = 'native', options: NetworkOptions = CASES[3]!.options): Network {
+function trainedNetwork(backend: BackendName = 'native', options: NetworkOptions = CASES[3]!.options): Network {
   const net = new Network({ ...options, backend });
   net.fitSync(X, LABELS, CASES[3]!.fit);
   return net;
@@ -256,23 +256,27 @@ describe('continuing training after save and load is bit-identical', () => {
 });
 
 describe('loading on the other backend', () => {
-  for (const dtype of ['float64', 'float32'] as const) {
-    it(`${dtype}: saved from native, loaded with backend js (and back): identical state and predictions`, async () => {
-      const a = trainedNetwork('native', { ...CASES[3]!.options, dtype });
-      const file = path.join(dir, 'model.blasprop');
-      await a.save(file);
-      const b = await Network.load(file, { backend: 'js' });
-      expect(b.backend).toBe('js');
-      expect(b.dtype).toBe(dtype);
-      expect(paramBytes(b).equals(paramBytes(a))).toBe(true);
-      expect(stateBytes(b).equals(stateBytes(a))).toBe(true);
-      const pa = a.predict(X).data, pb = b.predict(X).data;
-      for (let k = 0; k < pa.length; k++) expect(Math.abs(pa[k]! - pb[k]!)).toBeLessThan(dtype === 'float64' ? 1e-12 : 1e-5);
+  const PAIRS: [BackendName, BackendName][] = [['native', 'js'], ['wasm', 'native'], ['native', 'wasm']];
+  for (const [from, to] of PAIRS) {
+    for (const dtype of ['float64', 'float32'] as const) {
+      it(`${dtype}: saved from ${from}, loaded with backend ${to} (and back): identical state and predictions`, async () => {
+        const a = trainedNetwork(from, { ...CASES[3]!.options, dtype });
+        expect(a.backend).toBe(from);
+        const file = path.join(dir, 'model.blasprop');
+        await a.save(file);
+        const b = await Network.load(file, { backend: to });
+        expect(b.backend).toBe(to);
+        expect(b.dtype).toBe(dtype);
+        expect(paramBytes(b).equals(paramBytes(a))).toBe(true);
+        expect(stateBytes(b).equals(stateBytes(a))).toBe(true);
+        const pa = a.predict(X).data, pb = b.predict(X).data;
+        for (let k = 0; k < pa.length; k++) expect(Math.abs(pa[k]! - pb[k]!)).toBeLessThan(dtype === 'float64' ? 1e-12 : 1e-5);
 
-      const c = Network.fromBuffer(b.toBuffer(), { backend: 'native' });
-      expect(c.backend).toBe('native');
-      expect(stateBytes(c).equals(stateBytes(a))).toBe(true);
-    });
+        const c = Network.fromBuffer(b.toBuffer(), { backend: from });
+        expect(c.backend).toBe(from);
+        expect(stateBytes(c).equals(stateBytes(a))).toBe(true);
+      });
+    }
   }
 });
 

@@ -1,6 +1,6 @@
 // blasprop itself: `new Network(...)` + `fitSync` for one shuffled epoch, so each repetition
 // includes the TypeScript loop, shuffling and the backend's batch gathering. Options:
-// { backend: 'native' | 'js', dtype: 'float32' | 'float64', threads?: number, adaptive?: boolean }
+// { backend: 'native' | 'wasm' | 'js', dtype: 'float32' | 'float64', threads?: number, adaptive?: boolean }
 // (threads and adaptive: native only; adaptive is setThreads' option, default false).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -9,7 +9,7 @@ import { CASES, LEARNING_RATE, MODEL_SEED } from '../configs';
 import { makeDataset, type Dataset } from '../data';
 import type { BenchSystem, Trainer } from '../protocol';
 
-let backend: 'native' | 'js' = 'native';
+let backend: 'native' | 'wasm' | 'js' = 'native';
 let dtype: DType = 'float32';
 const datasets = new Map<number, { data: Dataset; X: Float32Array | Float64Array }>();
 
@@ -36,7 +36,7 @@ function loadedOpenblas(): string | undefined {
 
 export const system: BenchSystem = {
   async setup(options) {
-    backend = options.backend === 'js' ? 'js' : 'native';
+    backend = options.backend === 'js' || options.backend === 'wasm' ? options.backend : 'native';
     dtype = options.dtype === 'float64' ? 'float64' : 'float32';
     const info: Record<string, unknown> = { backend, dtype };
     const root = path.resolve(__dirname, '..', '..');
@@ -55,7 +55,7 @@ export const system: BenchSystem = {
       info.adaptiveThreads = backendFacts.blas?.adaptiveThreads;
     } else {
       info.threads = 1;
-      info.notes = ['pure TypeScript backend, single-threaded'];
+      info.notes = [backend === 'wasm' ? 'the C++ kernels compiled to WebAssembly SIMD128 (dist/blasprop.wasm), single-threaded' : 'pure TypeScript backend, single-threaded'];
     }
     return info;
   },

@@ -1,5 +1,7 @@
-// Loading the native addon: a prebuild from prebuilds/<platform>-<arch>/ or a local build in
-// build/Release, found by node-gyp-build from the package root. The load is attempted once.
+// Loading the native addon, once: the file BLASPROP_BINARY_PATH names if set; else a source build
+// (build/Release/blasprop.node in the package: `npm run build:native`, or the cmake-js build of a
+// checkout), then the prebuilt binary of this platform's package (@blasprop/linux-x64-gnu, …, an
+// optional dependency). Every place tried leaves its reason in the error when none loads.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
@@ -44,42 +46,77 @@ export function packageRoot(): string {
   }
 }
 
-/** One line: node-gyp-build's messages span several lines. */
-function oneLine(e: unknown): Error {
-  const error = e instanceof Error ? e : new Error(String(e));
-  error.message = error.message.replace(/\s*\n\s*/g, '; ').replace(/[;\s]+$/, '');
-  return error;
+/** One line: loader messages can span several lines. */
+function oneLine(e: unknown): string {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.replace(/\s*\n\s*/g, '; ').replace(/[;\s]+$/, '');
 }
 
-/** The prebuilt binaries shipped for this platform, in prebuilds/<platform>-<arch>/. */
-function prebuiltCandidates(root: string): string[] {
-  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.node')).map((f) => path.join(dir, f)) : [];
+/** The prebuilt binary packages, by `<platform>-<arch>-<libc>` (packages/ in the repository). */
+export const PLATFORM_PACKAGES: Readonly<Record<string, string>> = {
+  'linux-x64-gnu': '@blasprop/linux-x64-gnu',
+  'linux-arm64-gnu': '@blasprop/linux-arm64-gnu',
+};
+
+/** This process's `<platform>-<arch>[-<libc>]`, libc (gnu or musl) on Linux only. */
+export function platformTuple(): string {
+  if (process.platform !== 'linux') return `${process.platform}-${process.arch}`;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return `linux-${process.arch}-${header?.glibcVersionRuntime ? 'gnu' : 'musl'}`;
+}
+
+/** One place a binary may come from: its description and where it is, or why there is none. */
+type Candidate = { what: string; file: string } | { what: string; missing: string };
+
+/** Where the addon is looked for, in order: a source build, then this platform's package. */
+function candidates(root: string): Candidate[] {
+  const local = path.join(root, 'build', 'Release', 'blasprop.node');
+  const list: Candidate[] = [
+    fs.existsSync(local) ? { what: 'source build', file: local } : { what: 'source build', missing: 'none (build/Release/blasprop.node)' },
+  ];
+  const tuple = platformTuple();
+  const name = PLATFORM_PACKAGES[tuple];
+  if (name === undefined) {
+    list.push({ what: 'platform package', missing: `none for ${tuple}` });
+  } else {
+    try {
+      list.push({ what: name, file: require.resolve(`${name}/blasprop.node`, { paths: [root] }) });
+    } catch {
+      list.push({ what: name, missing: 'not installed' });
+    }
+  }
+  return list;
 }
 
 function load(): LoadResult {
   if (loaded) return loaded;
-  let root: string;
-  try {
-    root = packageRoot();
-  } catch (e) {
-    return (loaded = { error: oneLine(e) });
-  }
-  selectOpenblasCoretype();
-  // node-gyp-build prefers build/Release over prebuilds/; a broken local build must not hide a working prebuild.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
-  const attempts: (() => string)[] = [() => nodeGypBuild.path(root), ...prebuiltCandidates(root).map((file) => () => file)];
-  let first: Error | undefined;
-  for (const attempt of attempts) {
+  // An explicit binary (as esbuild's ESBUILD_BINARY_PATH): the only one tried.
+  const explicit = process.env.BLASPROP_BINARY_PATH;
+  let list: Candidate[];
+  if (explicit) {
+    list = [{ what: 'BLASPROP_BINARY_PATH', file: path.resolve(explicit) }];
+  } else {
     try {
-      const file = attempt();
-      return (loaded = { binding: require(file) as NativeBinding, path: file });
+      list = candidates(packageRoot());
     } catch (e) {
-      first ??= oneLine(e);
+      return (loaded = { error: new Error(oneLine(e)) });
     }
   }
-  return (loaded = { error: first ?? new Error('no native binary found') });
+  selectOpenblasCoretype();
+  // A source build that does not load must not hide a working platform package: every candidate is tried.
+  const reasons: string[] = [];
+  for (const candidate of list) {
+    if ('missing' in candidate) {
+      reasons.push(`${candidate.what}: ${candidate.missing}`);
+      continue;
+    }
+    try {
+      return (loaded = { binding: require(candidate.file) as NativeBinding, path: candidate.file });
+    } catch (e) {
+      reasons.push(`${candidate.what}: ${oneLine(e)}`);
+    }
+  }
+  return (loaded = { error: new Error(reasons.join('; ')) });
 }
 
 /** The addon, or the error that stopped it from loading. */

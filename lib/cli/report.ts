@@ -159,8 +159,14 @@ function charts(data: TrainingReportData): string {
   return `<div class="charts">\n${figures.join('\n')}\n</div>`;
 }
 
+const BACKEND_TEXT = {
+  native: 'native (C++ kernels on BLAS through N-API)',
+  wasm: 'wasm (the C++ kernels compiled to WebAssembly SIMD128)',
+  js: 'js (pure TypeScript)',
+} as const;
+
 function backendRows(info: BackendInfo): [string, string][] {
-  const rows: [string, string][] = [['backend', info.backend === 'native' ? 'native (C++ kernels on BLAS through N-API)' : 'js (pure TypeScript)']];
+  const rows: [string, string][] = [['backend', BACKEND_TEXT[info.backend]]];
   if (info.blas) {
     rows.push(['BLAS', info.blas.vendor], ['BLAS build', info.blas.config], ['BLAS core type', info.blas.coreType], ['BLAS threads', `${info.blas.threads}${info.blas.adaptiveThreads ? ' (1 for small calls)' : ''}`]);
   }

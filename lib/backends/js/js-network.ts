@@ -3,11 +3,12 @@
 // (passes.h) and the mini-batch loop (training.h). Every operation runs in the same order as
 // native, so both backends agree to rounding (float64) and draw identical dropout masks.
 
-import { ACTIVATION_CODE_VALUES, DIAGNOSTICS_PER_LAYER, LOSS_CODE_VALUES, LOSS_CODES } from '../../codes';
+import { DIAGNOSTICS_PER_LAYER } from '../../codes';
 import type {
-  DatasetCall, EngineNetwork, EngineSpec, EvaluateCall, FloatArray, LossStats, PredictCall, TrainCall,
+  EngineNetwork, EngineSpec, EvaluateCall, FloatArray, LossStats, PredictCall, TrainCall,
 } from '../../engine';
 import { activationBackward, biasActivationForward } from './activations';
+import { checkEvaluateCall, checkPredictCall, checkSpec, checkTrainCall, type CheckedShape } from '../call-checks';
 import { cast, nrm2, scal, type FloatArrayConstructor } from './blas';
 import { denseBackwardInput, denseBackwardParams, denseForward } from './dense';
 import { layerDiagnostics } from './diagnostics';
@@ -25,11 +26,6 @@ function fail(message: string): never {
   throw new Error(`blasprop js: ${message}`);
 }
 
-/** Checks that `a` is a `Float` array with at least `min` elements. */
-function checkFloatArray(name: string, a: unknown, Float: FloatArrayConstructor, min: number): asserts a is FloatArray {
-  if (!(a instanceof Float)) fail(`'${name}' must be a ${Float.name}`);
-  if (a.length < min) fail(`'${name}' has ${a.length} elements, needs at least ${min}`);
-}
 
 /**
  * A network on the pure-TypeScript backend (the counterpart of native NativeNetwork).
@@ -58,6 +54,8 @@ export class JsNetwork implements EngineNetwork {
   private readonly bOff: readonly number[];
   private readonly paramCount: number;
   private readonly Float: FloatArrayConstructor;
+  /** What the argument checks need (call-checks.ts). */
+  private readonly shape: CheckedShape;
 
   // Workspace for up to `capacity` rows, grown by reserve() and then reused step after step.
   private capacity = 0;
@@ -83,23 +81,15 @@ export class JsNetwork implements EngineNetwork {
 
   /** Builds the network over the spec's buffers (which it keeps and updates in place). */
   constructor(spec: EngineSpec) {
-    const Float: FloatArrayConstructor = spec.dtype === 'float64' ? Float64Array : Float32Array;
+    const { Float } = checkSpec(fail, spec);
     this.Float = Float;
     const L = spec.sizes.length - 1;
-    if (L < 1) fail("'sizes' must list the inputs and at least one layer");
-    for (const s of spec.sizes) if (!Number.isInteger(s) || s < 1) fail('layer sizes must be positive integers');
-    if (spec.activations.length !== L + 1 || spec.slopes.length !== L + 1) fail("'activations' and 'slopes' need one entry per layer and one for the input");
-    if (spec.dropout.length !== L) fail(`'dropout' must hold ${L} probabilities`);
-    for (let l = 1; l <= L; l++) {
-      const code = spec.activations[l];
-      if (!ACTIVATION_CODE_VALUES.includes(code)) fail(`unknown activation code ${code}`);
-    }
-    if (!LOSS_CODE_VALUES.includes(spec.loss)) fail(`unknown loss code ${spec.loss}`);
     this.L = L;
     this.sizes = spec.sizes.slice();
     this.g = spec.activations.slice();
     this.dropout = spec.dropout.slice();
     this.loss = spec.loss;
+    this.shape = { sizes: this.sizes, loss: this.loss, Float };
 
     const wOff: number[] = new Array<number>(L + 1).fill(0);
     const bOff: number[] = new Array<number>(L + 1).fill(0);
@@ -113,12 +103,6 @@ export class JsNetwork implements EngineNetwork {
     this.wOff = wOff;
     this.bOff = bOff;
     this.paramCount = offset;
-    checkFloatArray('params', spec.params, Float, offset);
-    checkFloatArray('grads', spec.grads, Float, offset);
-    checkFloatArray('optM', spec.optM, Float, offset);
-    checkFloatArray('optV', spec.optV, Float, offset);
-    checkFloatArray('optG', spec.optG, Float, offset);
-    if (!(spec.rng instanceof Uint32Array) || spec.rng.length < 4) fail("'rng' must be a Uint32Array of 4 words");
     this.params = spec.params;
     this.grads = spec.grads;
     this.optM = spec.optM;
@@ -147,27 +131,7 @@ export class JsNetwork implements EngineNetwork {
    * forward with dropout, loss, backward and update. Returns the loss sum and correct count over all rows.
    */
   trainBatches(call: TrainCall): LossStats {
-    this.checkDataset(call);
-    const { count, batchSize, order } = call;
-    if (!Number.isInteger(batchSize) || batchSize < 1) fail("'batchSize' must be an integer ≥ 1");
-    if (!Number.isInteger(count) || count < 1) fail("'count' must be an integer ≥ 1");
-    if (!(order instanceof Int32Array) || order.length < count) fail(`'order' must be an Int32Array of at least ${count} elements`);
-    const steps = Math.ceil(count / batchSize);
-    if (call.stepLosses !== null && call.stepLosses !== undefined && (!(call.stepLosses instanceof Float64Array) || call.stepLosses.length < steps)) {
-      fail(`'stepLosses' must be a Float64Array of at least ${steps} elements`);
-    }
-    if (call.stepWeights !== null && call.stepWeights !== undefined && (!(call.stepWeights instanceof Float64Array) || call.stepWeights.length < steps)) {
-      fail(`'stepWeights' must be a Float64Array of at least ${steps} elements`);
-    }
-    const diagnosticsLength = this.L * DIAGNOSTICS_PER_LAYER;
-    if (call.diagnostics !== null && call.diagnostics !== undefined && (!(call.diagnostics instanceof Float64Array) || call.diagnostics.length < diagnosticsLength)) {
-      fail(`'diagnostics' must be a Float64Array of at least ${diagnosticsLength} elements`);
-    }
-    for (let k = 0; k < count; k++) {
-      const r = order[k];
-      if (r < 0 || r >= call.rows) fail(`row index ${r} in 'order' is outside [0, ${call.rows})`);
-    }
-    this.checkLabelRange(call.labels, order, count);
+    checkTrainCall(fail, this.shape, call);
     const c = resolveOptimizer(call.optimizer);
     return this.trainBatchLoop(call, c);
   }
@@ -186,10 +150,8 @@ export class JsNetwork implements EngineNetwork {
    * with `gradients` the gradient of the mean loss over all rows is left in spec.grads.
    */
   evaluate(call: EvaluateCall): LossStats {
-    this.checkDataset(call);
+    checkEvaluateCall(fail, this.shape, call);
     const rows = call.rows;
-    if (rows < 1) fail("'rows' must be ≥ 1");
-    this.checkLabelRange(call.labels, null, rows);
     const L = this.L, inputs = this.sizes[0], out = this.sizes[L];
     const gradients = Boolean(call.gradients);
     this.reserve(Math.min(rows, INFERENCE_CHUNK_ROWS));
@@ -228,11 +190,9 @@ export class JsNetwork implements EngineNetwork {
 
   /** out[rows × outputs] = the network's output for X[rows × inputs], in chunks of INFERENCE_CHUNK_ROWS rows. */
   predict(call: PredictCall): void {
+    checkPredictCall(fail, this.shape, call);
     const rows = call.rows;
-    if (!Number.isInteger(rows) || rows < 0) fail("'rows' must be an integer ≥ 0");
     const L = this.L, inputs = this.sizes[0], out = this.sizes[L];
-    checkFloatArray('X', call.X, this.Float, rows * inputs);
-    checkFloatArray('out', call.out, this.Float, rows * out);
     if (rows === 0) return;
     this.reserve(Math.min(rows, INFERENCE_CHUNK_ROWS));
     const AL = this.A[L];
@@ -461,32 +421,6 @@ export class JsNetwork implements EngineNetwork {
 
   // ---------------------------------------------------------------------------------------------
   // Argument checks: only what keeps the loops in bounds (the façade validates values).
-
-  /** X, exactly one of Y or labels, and the optional weights, long enough for `rows` rows of this network. */
-  private checkDataset(call: DatasetCall): void {
-    const rows = call.rows;
-    if (!Number.isInteger(rows) || rows < 0) fail("'rows' must be an integer ≥ 0");
-    checkFloatArray('X', call.X, this.Float, rows * this.sizes[0]);
-    const hasY = call.Y !== null && call.Y !== undefined;
-    const hasLabels = call.labels !== null && call.labels !== undefined;
-    if (hasY === hasLabels) fail("give exactly one of 'Y' and 'labels'");
-    if (hasY) checkFloatArray('Y', call.Y, this.Float, rows * this.sizes[this.L]);
-    if (call.weights !== null && call.weights !== undefined) checkFloatArray('weights', call.weights, this.Float, rows);
-    if (hasLabels) {
-      if (!(call.labels instanceof Int32Array) || call.labels.length < rows) fail(`'labels' must be an Int32Array of at least ${rows} elements`);
-      if (this.loss !== LOSS_CODES['cross-entropy']) fail('class labels need the cross-entropy loss');
-    }
-  }
-
-  /** Every label read (labels[order[k]], or labels[k] without order) lies in [0, outputs). */
-  private checkLabelRange(labels: Int32Array | null, order: Int32Array | null, count: number): void {
-    if (labels === null || labels === undefined) return;
-    const out = this.sizes[this.L];
-    for (let k = 0; k < count; k++) {
-      const label = labels[order !== null ? order[k] : k];
-      if (label < 0 || label >= out) fail(`class label ${label} is outside [0, ${out})`);
-    }
-  }
 
   /** Drops the references to the caller's arrays that a pass left in this.targets. */
   private releaseTargets(): void {
