@@ -8,8 +8,12 @@
   #     with another BLAS in the process. Used for prebuilds (`npm run build:prebuild`); set it with
   #     the environment variable BLASPROP_OPENBLAS_STATIC=1. libgcc stays shared: its static
   #     unwinder would raise the glibc floor from 2.34 to 2.35 (_dl_find_object).
+  # oneDNN (the second product engine, native/products/onednn.h) joins the shared build when its
+  # headers are installed (Debian/Ubuntu: libdnnl-dev) and BLASPROP_ONEDNN is not 0. The static
+  # prebuild leaves it out: it must load where no oneDNN is installed, and does not carry one yet.
   "variables": {
-    "openblas_static%": "<!(node -p \"process.env.BLASPROP_OPENBLAS_STATIC === '1' ? 1 : 0\")"
+    "openblas_static%": "<!(node -p \"process.env.BLASPROP_OPENBLAS_STATIC === '1' ? 1 : 0\")",
+    "onednn%": "<!(node -p \"process.env.BLASPROP_OPENBLAS_STATIC !== '1' && process.env.BLASPROP_ONEDNN !== '0' && ['/usr/include', '/usr/local/include'].some((d) => require('fs').existsSync(d + '/oneapi/dnnl/dnnl.hpp')) ? 1 : 0\")"
   },
   "targets": [
     {
@@ -34,6 +38,12 @@
         "OTHER_CPLUSPLUSFLAGS": ["-O3"]
       },
       "conditions": [
+        ["onednn==1", {
+          "defines": ["BLASPROP_HAVE_ONEDNN=1"],
+          "libraries": ["-ldnnl", "-lgomp"]
+        }, {
+          "defines": ["BLASPROP_HAVE_ONEDNN=0"]
+        }],
         ["openblas_static==1", {
           "libraries": ["<!@(node scripts/find-openblas.js --static-libs)"],
           "conditions": [

@@ -12,6 +12,8 @@ export interface BenchPlan {
 }
 
 const ALL = CASES.map((c) => c.id);
+/** The cases of issue 11's engine comparison: OpenBLAS, oneDNN float32 and bf16 side by side. */
+export const ENGINE_CASES = ['mlp-b128', 'mlp-b512', 'wide-b128'];
 
 export function benchPlan(quick: boolean): BenchPlan {
   // Fast systems: 7 repetitions (3 in a smoke run) of up to the whole 8192-row data set.
@@ -28,6 +30,14 @@ export function benchPlan(quick: boolean): BenchPlan {
     { id: 'blasprop-f32-t1', label: 'blasprop f32 1 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 1 }, cases: ALL, timing: fast },
     { id: 'blasprop-f32-t2', label: 'blasprop f32 2 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 2 }, cases: ALL, timing: fast },
     { id: 'blasprop-f32-t2-adaptive', label: 'blasprop f32 2 thr, adaptive on', module: 'blasprop', options: { backend: 'native', dtype: 'float32', threads: 2, adaptive: true }, cases: ALL, timing: fast },
+    ...(['openblas', 'onednn', 'bf16'] as const).flatMap((engine) => {
+      const options = { backend: 'native', dtype: 'float32', threads: 2, ...(engine === 'bf16' ? { mixedPrecision: 'bfloat16' } : { blas: engine }) };
+      const name = engine === 'bf16' ? 'blasprop bf16 (oneDNN)' : `blasprop f32 ${engine}`;
+      return [
+        { id: `blasprop-${engine}-t2`, label: `${name} 2 thr`, module: 'blasprop' as const, options, cases: ENGINE_CASES, timing: fast },
+        { id: `blasprop-${engine}-t2-momentum`, label: `${name} 2 thr, momentum`, module: 'blasprop' as const, options: { ...options, momentum: 0.9 }, cases: ['mlp-b128', 'wide-b128'], timing: fast },
+      ];
+    }),
     { id: 'blasprop-f64-t2', label: 'blasprop f64 2 thr', module: 'blasprop', options: { backend: 'native', dtype: 'float64', threads: 2 }, cases: ALL, timing: fast },
     { id: 'blasprop-wasm', label: 'blasprop wasm', module: 'blasprop', options: { backend: 'wasm', dtype: 'float32' }, cases: ALL, timing: slow },
     { id: 'blasprop-js', label: 'blasprop pure-TS', module: 'blasprop', options: { backend: 'js', dtype: 'float32' }, cases: slowCases, timing: slow },

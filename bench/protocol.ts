@@ -1,5 +1,5 @@
 // What the runner sends to a system's child process and what the child sends back.
-import type { CaseRoofline } from './roofline';
+import type { CaseRoofline, RooflineEngine } from './roofline';
 import type { Summary } from './stats';
 
 /** How long and how often a system's cases are timed. */
@@ -28,7 +28,7 @@ export interface SystemSpec {
   cases: string[];
   timing: TimingPlan;
   /** blasprop native only: time the case's BLAS calls alone at these thread counts, alternating with the repetitions. */
-  roofline?: { binary: string; dtype: 'f32' | 'f64'; threads: number[] };
+  roofline?: { binary: string; dtype: 'f32' | 'f64'; threads: number[]; engine: RooflineEngine };
 }
 
 /** One case's measurement, or why there is none. */

@@ -114,10 +114,11 @@ export function renderMarkdown(r: BenchReport): string {
 
   out.push('## Roofline: the training step vs. its BLAS calls alone');
   out.push('');
-  out.push('`bench/roofline/step.cpp` times only the gemm/gemv/ger calls of one step (forward; input gradient for layers > 1; ' +
+  out.push('`bench/roofline/step.cpp` times only the matrix products of one step (forward; input gradient for layers > 1; ' +
     'weight update fused into the weight-gradient call, as `native/kernels/dense.h` does) on the same shapes and dtype, ' +
-    'in the same OpenBLAS. "% of roofline" = blasprop samples/s ÷ BLAS-only samples/s; the rest is activations, softmax, bias, ' +
-    'batch gathering, the TypeScript loop and the N-API calls.');
+    'through the addon\'s own product interface (`native/products/`) on the system\'s engine: OpenBLAS, oneDNN float32, or oneDNN ' +
+    'with bf16 inputs (then including the rounding to bf16). "% of roofline" = blasprop samples/s ÷ products-only samples/s; the rest ' +
+    'is activations, softmax, bias, batch gathering, the optimizer update, the TypeScript loop and the N-API calls.');
   out.push('');
   if (r.rooflineBuildError) out.push(`**Roofline unavailable**: ${r.rooflineBuildError}\n`);
   out.push(table(

@@ -11,6 +11,11 @@ import { summarize, type Summary } from './stats';
 /** What the program reports once it is warmed up. */
 export interface RooflineHeader {
   dtype: 'f32' | 'f64';
+  /** The product engine timed (native/products/): openblas, onednn or bf16. */
+  engine: RooflineEngine;
+  /** oneDNN's version and dispatched ISA, when the program was built with it. */
+  onednn?: string;
+  isa?: string;
   threads: number;
   blasThreads: number;
   config: string;
@@ -20,6 +25,9 @@ export interface RooflineHeader {
   nominalFlopPerStep: number;
   blasFlopPerStep: number;
 }
+
+/** The product engines the roofline program can time. */
+export type RooflineEngine = 'openblas' | 'onednn' | 'bf16';
 
 /** The BLAS calls alone at one thread count. */
 export interface ThreadRoofline {
@@ -49,6 +57,8 @@ export interface CaseRoofline {
   reps: number;
   coreType: string;
   library: string;
+  engine: RooflineEngine;
+  isa?: string;
 }
 
 /**
@@ -78,6 +88,7 @@ export function summarizeRoofline(servers: RooflineServer[], stepSeconds: number
     ...(epochLoopSamplesPerSecond?.length ? { pairedPercentEpochLoop: summarize(pair(epochLoopSamplesPerSecond)) } : {}),
     reps: blaspropSamplesPerSecond.length,
     coreType: servers[0]!.header.coreType, library: servers[0]!.header.library,
+    engine: servers[0]!.header.engine, ...(servers[0]!.header.isa ? { isa: servers[0]!.header.isa } : {}),
   };
 }
 
@@ -100,14 +111,18 @@ function openblasFlags(): { cflags: string[]; libs: string[] } {
 
 /** Builds the roofline program unless an up-to-date binary exists. Throws with the compiler output on failure. */
 export function buildRoofline(): string {
-  const header = path.join(BENCH, '..', 'native', 'kernels', 'blas.h');
-  const newest = Math.max(fs.statSync(SOURCE).mtimeMs, fs.statSync(header).mtimeMs);
+  const products = path.join(BENCH, '..', 'native', 'products');
+  const headers = [path.join(BENCH, '..', 'native', 'kernels', 'blas.h'), ...fs.readdirSync(products).map((f) => path.join(products, f))];
+  const newest = Math.max(fs.statSync(SOURCE).mtimeMs, ...headers.map((h) => fs.statSync(h).mtimeMs));
   if (fs.existsSync(BINARY) && fs.statSync(BINARY).mtimeMs > newest) return BINARY;
   fs.mkdirSync(path.dirname(BINARY), { recursive: true });
   const { cflags, libs } = openblasFlags();
   // Run-time search path = the link directory, so the program loads the same libopenblas as the addon.
   const rpaths = libs.filter((f) => f.startsWith('-L')).map((f) => `-Wl,-rpath,${f.slice(2)}`);
-  const args = ['-O2', '-std=c++17', SOURCE, ...cflags, ...libs, ...rpaths, '-o', BINARY];
+  // oneDNN where its headers are installed (Debian/Ubuntu: libdnnl-dev), as binding.gyp decides.
+  const onednn = ['/usr/include', '/usr/local/include'].some((d) => fs.existsSync(path.join(d, 'oneapi', 'dnnl', 'dnnl.hpp')));
+  const onednnFlags = onednn ? ['-DBLASPROP_HAVE_ONEDNN=1', '-fopenmp', '-ldnnl'] : ['-DBLASPROP_HAVE_ONEDNN=0'];
+  const args = ['-O3', '-std=c++17', SOURCE, ...cflags, ...libs, ...onednnFlags, ...rpaths, '-o', BINARY];
   const result = spawnSync(process.env.CXX ?? 'g++', args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`compiling the roofline failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
   return BINARY;
@@ -127,8 +142,8 @@ export class RooflineServer {
   }
 
   /** Starts the program and waits until it has warmed up. */
-  static async start(binary: string, c: BenchCase, dtype: 'f32' | 'f64', threads: number): Promise<RooflineServer> {
-    const child = spawn(binary, ['--serve', '--dtype', dtype, '--threads', String(threads), `${c.sizes.join(',')}:${c.batchSize}`]);
+  static async start(binary: string, c: BenchCase, dtype: 'f32' | 'f64', threads: number, engine: RooflineEngine): Promise<RooflineServer> {
+    const child = spawn(binary, ['--serve', '--dtype', dtype, '--threads', String(threads), '--engine', engine, `${c.sizes.join(',')}:${c.batchSize}`]);
     const lines = readline.createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const first = await lines.next();
     if (first.done) throw new Error(`the roofline program exited before it was ready (code ${child.exitCode})`);

@@ -13,10 +13,20 @@ import { measureMemory } from './memory';
 import { benchPlan } from './plan';
 import type { SystemResult } from './protocol';
 import { renderMarkdown, type BenchReport } from './report';
-import { buildRoofline } from './roofline';
+import { backendInfo } from '../lib/index';
+import { buildRoofline, type RooflineEngine } from './roofline';
 
 function log(text: string): void {
   process.stderr.write(`${text}\n`);
+}
+
+/** The product engine a blasprop system runs on, resolved as the library does ('auto': lib/products.ts). */
+function rooflineEngine(options: Record<string, unknown>): RooflineEngine {
+  if (options.mixedPrecision === 'bfloat16') return 'bf16';
+  if (options.dtype === 'float64') return 'openblas';
+  const choice = options.blas ?? process.env.BLASPROP_BLAS ?? 'auto';
+  if (choice === 'openblas' || choice === 'onednn') return choice;
+  return backendInfo().products ?? 'openblas';
 }
 
 async function main(): Promise<void> {
@@ -48,7 +58,7 @@ async function main(): Promise<void> {
       // roofline is the faster of the two; with a fixed count it is that count.
       const threads = Number(spec.options.threads);
       const adaptive = spec.options.adaptive === true;
-      spec.roofline = { binary, dtype: spec.options.dtype === 'float64' ? 'f64' : 'f32', threads: threads > 1 && adaptive ? [threads, 1] : [threads] };
+      spec.roofline = { binary, dtype: spec.options.dtype === 'float64' ? 'f64' : 'f32', threads: threads > 1 && adaptive ? [threads, 1] : [threads], engine: rooflineEngine(spec.options) };
     }
     log(`${spec.id} ...`);
     const outcome = await runChild<SystemResult>('bench/worker.ts', [JSON.stringify(spec)], plan.childTimeoutSeconds);

@@ -37,7 +37,7 @@ async function measureWithRoofline(prepared: Trainer, spec: SystemSpec, caseId: 
   const benchCase = CASES.find((c) => c.id === caseId)!;
   const servers: RooflineServer[] = [];
   try {
-    for (const threads of r.threads) servers.push(await RooflineServer.start(r.binary, benchCase, r.dtype, threads));
+    for (const threads of r.threads) servers.push(await RooflineServer.start(r.binary, benchCase, r.dtype, threads, r.engine));
     const stepSeconds: number[][] = servers.map(() => []);
     const m = await measure(prepared, spec.timing, async (seconds) => {
       for (const [k, server] of servers.entries()) {

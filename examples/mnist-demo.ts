@@ -3,7 +3,7 @@
 // saves the model, and writes a self-contained HTML report with the loss and accuracy curves, the
 // per-layer gradient norms, the configuration, the machine and BLAS backend, and the timings.
 //
-//   npx tsx examples/mnist-demo.ts [--long] [--out <dir>] [--epochs <n>] [--seed <n>]
+//   npx tsx examples/mnist-demo.ts [--long] [--out <dir>] [--epochs <n>] [--seed <n>] [--mixed-precision bfloat16]
 //
 // Default configuration: 784-800-10, ReLU, softmax + cross-entropy, SGD with momentum 0.9,
 // learning rate 0.1 with a cosine schedule, batch 64, 10 epochs: about 98.5% test accuracy in
@@ -18,7 +18,7 @@ import { Command, Option } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { Network, backendInfo, loadIdxImages, type BackendChoice, type FitOptions, type History, type NetworkOptions } from '../lib';
+import { Network, backendInfo, loadIdxImages, type BackendChoice, type FitOptions, type History, type MixedPrecision, type NetworkOptions } from '../lib';
 import { BACKEND_CHOICES } from '../lib/architecture';
 import { positiveInteger, seed as seedArgument } from '../lib/cli/arguments';
 import { errorMessage } from '../lib/cli/cli-error';
@@ -77,6 +77,7 @@ interface DemoArgs {
   out: string;
   epochs?: number;
   seed: number;
+  mixedPrecision: MixedPrecision;
   backend: BackendChoice;
 }
 
@@ -92,13 +93,14 @@ async function run(args: DemoArgs): Promise<void> {
   const trainRows = train.x.shape[0];
   const testRows = test.x.shape[0];
 
-  const net = new Network({ ...config.network, inputs: train.x.shape[1], seed: args.seed, backend: args.backend });
+  const net = new Network({ ...config.network, inputs: train.x.shape[1], seed: args.seed, backend: args.backend, ...(args.mixedPrecision === 'bfloat16' ? { mixedPrecision: 'bfloat16' } : {}) });
   const info = backendInfo();
   const fit = config.fit;
   const schedule = fit.schedule === undefined || typeof fit.schedule === 'string' ? 'constant' : fit.schedule.type;
   const optimizer = typeof fit.optimizer === 'object' && fit.optimizer.type === 'sgd' ? `SGD, momentum ${fit.optimizer.momentum ?? 0}` : String(fit.optimizer ?? 'sgd');
   console.log(`MNIST demo, ${config.name} configuration: ${shapeText(net.architecture)} (${integer(net.parameterCount)} parameters), ${optimizer}, lr ${fit.learningRate} (${schedule}), batch ${fit.batchSize}, ${fit.epochs} epochs`);
-  console.log(`${integer(trainRows)} training and ${integer(testRows)} test images loaded in ${seconds(loadSeconds)}; ${net.backend} backend${info.blas ? ` (${info.blas.vendor} ${info.blas.coreType}, ${info.blas.threads} threads)` : ''}`);
+  const products = net.blas === 'onednn' ? `oneDNN ${info.blas?.onednn?.version} ${info.blas?.onednn?.isa}${args.mixedPrecision === 'bfloat16' ? ', bfloat16 products' : ''}` : `${info.blas?.vendor} ${info.blas?.coreType}`;
+  console.log(`${integer(trainRows)} training and ${integer(testRows)} test images loaded in ${seconds(loadSeconds)}; ${net.backend} backend${info.blas ? ` (${products}, ${info.blas.threads} threads)` : ''}`);
 
   const lrAt = resolveSchedule(fit.schedule, fit.epochs);
   const progress = new TrainingProgress({ mode: 'human', epochs: fit.epochs, trainRows, heldOutName: 'test', learningRate: (e) => lrAt.rate(fit.learningRate, e, Infinity) });
@@ -156,6 +158,7 @@ async function run(args: DemoArgs): Promise<void> {
       network: `${shapeText(net.architecture)}, ReLU hidden layers, softmax output, cross-entropy loss`,
       parameters: integer(net.parameterCount),
       dtype: net.dtype,
+      'matrix products': args.mixedPrecision === 'bfloat16' ? `${net.blas}, bfloat16 inputs, float32 accumulation` : net.blas,
       optimizer,
       'learning rate': `${fit.learningRate}, ${schedule} schedule over ${fit.epochs} epochs`,
       'batch size': fit.batchSize,
@@ -188,6 +191,7 @@ const program = new Command('mnist-demo')
   .addOption(new Option('--seed <n>', 'seed of weights, shuffling and dropout').argParser(seedArgument).default(1))
   // The demo shows the native engine: it never falls back to the TypeScript backend unasked.
   .addOption(new Option('--backend <name>', 'backend to train on').choices(BACKEND_CHOICES).default('native'))
+  .addOption(new Option('--mixed-precision <type>', 'products with bf16 inputs and float32 accumulation (oneDNN)').choices(['none', 'bfloat16']).default('none'))
   .allowExcessArguments(false)
   .action((args: DemoArgs) => run(args));
 

@@ -14,6 +14,21 @@ export const BACKEND_CHOICES = ['auto', 'native', 'wasm', 'js'] as const;
  * `native`, `wasm` and `js` ask for one and throw BackendError when it cannot load.
  */
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+/** Every choice of the library behind the native matrix products. */
+export const BLAS_CHOICES = ['auto', 'openblas', 'onednn'] as const;
+/**
+ * Which library runs the native backend's matrix products: `auto` picks the faster for the dtype
+ * and CPU (see lib/products.ts for the rule and the measurements behind it).
+ */
+export type BlasChoice = (typeof BLAS_CHOICES)[number];
+/** Every mixed-precision setting. */
+export const MIXED_PRECISIONS = ['none', 'bfloat16'] as const;
+/** `bfloat16`: the products take bf16 inputs and accumulate in float32; everything else stays float32. */
+export type MixedPrecision = (typeof MIXED_PRECISIONS)[number];
+/** Every precision of predict and evaluate in a mixed-precision network. */
+export const INFERENCE_PRECISIONS = ['bfloat16', 'float32'] as const;
+/** Precision of predict and evaluate in a mixed-precision network. */
+export type InferencePrecision = (typeof INFERENCE_PRECISIONS)[number];
 
 /** One dense layer. */
 export interface LayerOptions {
@@ -45,6 +60,18 @@ export interface NetworkOptions {
   backend?: BackendChoice;
   /** Dropout probability applied to the input features during training. Default 0. */
   inputDropout?: number;
+  /** The library behind the native products. Default `auto` (or the BLASPROP_BLAS environment variable). */
+  blas?: BlasChoice;
+  /**
+   * `bfloat16` (float32 networks only): the products of training, predict and evaluate take
+   * bfloat16 inputs (rounded to nearest even, 8 significant bits) and accumulate in float32, on
+   * oneDNN; master weights, gradients, optimizer state, losses and saved models stay float32.
+   * Needs a CPU where oneDNN has bf16 kernels (avx512_core_bf16 or avx512_core_amx), else BackendError.
+   * Default `none`.
+   */
+  mixedPrecision?: MixedPrecision;
+  /** With `mixedPrecision: 'bfloat16'`: run predict and evaluate in `float32` instead. Default `bfloat16`. */
+  inferencePrecision?: InferencePrecision;
 }
 
 /** A resolved layer. */
@@ -63,10 +90,12 @@ export interface Architecture {
   loss: LossName;
   dtype: DType;
   inputDropout: number;
+  mixedPrecision: MixedPrecision;
+  inferencePrecision: InferencePrecision;
 }
 
 const LAYER_KEYS = ['units', 'activation', 'slope', 'init', 'dropout'] as const;
-const NETWORK_KEYS = ['inputs', 'layers', 'loss', 'dtype', 'seed', 'backend', 'inputDropout'] as const;
+const NETWORK_KEYS = ['inputs', 'layers', 'loss', 'dtype', 'seed', 'backend', 'inputDropout', 'blas', 'mixedPrecision', 'inferencePrecision'] as const;
 /** Largest layer width the native engine accepts (native/napi/network_wrap.cc). */
 const MAX_UNITS = 1 << 24;
 
@@ -83,6 +112,13 @@ export function resolveArchitecture(options: NetworkOptions): Architecture {
   const dtype = checkChoice(options.dtype ?? 'float32', 'dtype', DTYPES);
   const inputDropout = checkNumber(options.inputDropout ?? 0, 'inputDropout', 0, 1, true);
   checkChoice(options.backend ?? 'auto', 'backend', BACKEND_CHOICES);
+  checkChoice(options.blas ?? 'auto', 'blas', BLAS_CHOICES);
+  const mixedPrecision = checkChoice(options.mixedPrecision ?? 'none', 'mixedPrecision', MIXED_PRECISIONS);
+  if (mixedPrecision === 'bfloat16' && dtype !== 'float32') throw new ConfigError(`mixedPrecision 'bfloat16' needs dtype 'float32', got '${dtype}'`);
+  if (options.inferencePrecision !== undefined && mixedPrecision === 'none') {
+    throw new ConfigError("inferencePrecision only applies with mixedPrecision: 'bfloat16'");
+  }
+  const inferencePrecision = checkChoice(options.inferencePrecision ?? (mixedPrecision === 'bfloat16' ? 'bfloat16' : 'float32'), 'inferencePrecision', INFERENCE_PRECISIONS);
   if (!Array.isArray(options.layers) || options.layers.length === 0) throw new ConfigError('layers must be a non-empty array of { units, activation }');
   const L = options.layers.length;
   let fanIn = inputs;
@@ -114,7 +150,7 @@ export function resolveArchitecture(options: NetworkOptions): Architecture {
     throw new ConfigError(`loss 'binary-cross-entropy' needs a 'sigmoid' output layer, got '${output.activation}'`);
   }
   if (output.activation === 'softmax' && output.units < 2) throw new ConfigError('a softmax output needs at least 2 units');
-  return { inputs, layers, loss, dtype, inputDropout };
+  return { inputs, layers, loss, dtype, inputDropout, mixedPrecision, inferencePrecision };
 }
 
 /** sizes[0] = inputs, sizes[l] = units of layer l. */

@@ -7,6 +7,8 @@ import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
 import { loadWasm, wasmEngine } from './backends/wasm';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
+import { autoProductEngine, type ProductEngine } from './products';
+import { environmentChoice } from './options';
 
 let warned = false;
 let threadsSet = false;
@@ -18,14 +20,6 @@ const NATIVE_FIXES =
   'build from source: install OpenBLAS (Debian/Ubuntu: apt-get install libopenblas-dev; Fedora: dnf install openblas-devel; ' +
   "macOS: brew install openblas) and a C++ compiler, then run 'npm explore blasprop -- npm run build:native'.";
 
-function environmentChoice(): BackendChoice | undefined {
-  const value = process.env.BLASPROP_BACKEND;
-  if (value === undefined || value === '') return undefined;
-  if (!(BACKEND_CHOICES as readonly string[]).includes(value)) {
-    throw new ConfigError(`BLASPROP_BACKEND must be one of ${BACKEND_CHOICES.map((c) => `'${c}'`).join(', ')}, got '${value}'`);
-  }
-  return value as BackendChoice;
-}
 
 /** Sets the default BLAS thread count once, before the first native network: one per physical core. */
 function applyDefaultThreads(setThreads: (n: number) => void): void {
@@ -56,7 +50,7 @@ export function physicalCores(): number {
 
 /** Resolves a backend choice (after the BLASPROP_BACKEND override for 'auto') to an engine. */
 export function resolveEngine(choice: BackendChoice): Engine {
-  const effective = choice === 'auto' ? (environmentChoice() ?? 'auto') : choice;
+  const effective = choice === 'auto' ? (environmentChoice('BLASPROP_BACKEND', BACKEND_CHOICES) ?? 'auto') : choice;
   if (effective === 'js') return jsEngine;
   const wasm = () => loadWasm();
   if (effective === 'wasm') {
@@ -91,8 +85,10 @@ export interface BackendInfo {
   addonPath?: string;
   /** Why the addon did not load, when it did not: every place tried, with its reason. */
   loadError?: string;
-  /** BLAS facts, when native. */
+  /** BLAS facts, when native, with oneDNN's version and dispatched ISA in `blas.onednn`. */
   blas?: BlasInfo;
+  /** The product engine `blas: 'auto'` picks for float32 networks here (before BLASPROP_BLAS), when native. */
+  products?: ProductEngine;
   /** Path of the WebAssembly module, when wasm. */
   wasmPath?: string;
   /** Why the WebAssembly module did not load, when 'auto' fell back to TypeScript. */
@@ -103,7 +99,10 @@ export interface BackendInfo {
 export function backendInfo(): BackendInfo {
   const engine = resolveEngine('auto');
   const native = loadNative();
-  if (engine.name === 'native' && 'binding' in native) return { backend: 'native', addonPath: native.path, blas: native.binding.blasInfo() };
+  if (engine.name === 'native' && 'binding' in native) {
+    const blas = native.binding.blasInfo();
+    return { backend: 'native', addonPath: native.path, blas, products: autoProductEngine('float32', blas) };
+  }
   const loadError = 'error' in native ? { loadError: native.error.message } : {};
   if (engine.name === 'js') {
     const w = loadWasm();
@@ -124,7 +123,11 @@ export interface ThreadOptions {
   adaptive?: boolean;
 }
 
-/** Sets the number of BLAS threads for all native networks in this process (default: physical cores). */
+/**
+ * Sets the number of threads for all native networks in this process (default: physical cores):
+ * OpenBLAS's pool for passes on OpenBLAS, oneDNN's OpenMP team for passes on oneDNN (which keep
+ * OpenBLAS on one thread, so only one pool is busy at a time).
+ */
 export function setThreads(n: number, options: ThreadOptions = {}): void {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`setThreads(n): n must be an integer ≥ 1, got ${String(n)}`);
   const adaptive = options.adaptive ?? false;

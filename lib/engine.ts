@@ -30,6 +30,12 @@ export interface EngineSpec {
   optG: FloatArray;
   /** xoshiro128** state (4 words) for dropout masks; advanced by training. */
   rng: Uint32Array;
+  /** The library behind the native products; default `openblas` (the TypeScript backend has its own). */
+  blas?: 'openblas' | 'onednn';
+  /** Training products with bfloat16 inputs (oneDNN only); default false. */
+  mixedPrecision?: boolean;
+  /** predict and evaluate products with bfloat16 inputs too; default false. */
+  inferenceMixedPrecision?: boolean;
 }
 
 /** Optimizer settings of one training call (native OptimizerConfig). */

@@ -3,7 +3,8 @@ export { Network } from './network';
 export type { StepOptions } from './network';
 export type { Evaluation } from './metrics';
 export type { LayerWeights, LayerWeightsInput } from './layer-weights';
-export type { NetworkOptions, LayerOptions, BackendChoice, Architecture, ResolvedLayer, ParameterLayout } from './architecture';
+export type { NetworkOptions, LayerOptions, BackendChoice, BlasChoice, MixedPrecision, InferencePrecision, Architecture, ResolvedLayer, ParameterLayout } from './architecture';
+export type { ProductEngine } from './products';
 export type { DType, FloatArray } from './dtype';
 export type { ActivationName, LossName } from './codes';
 export type { Init, InitName, InitOptions } from './initializers';
@@ -20,7 +21,7 @@ export type { WeightOptions } from './row-weights';
 export type { ScheduleOptions } from './schedule';
 export { backendInfo, setThreads, physicalCores } from './backend';
 export type { BackendInfo, ThreadOptions } from './backend';
-export type { BlasInfo } from './backends/native';
+export type { BlasInfo, OnednnInfo } from './backends/native';
 export type { LoadOptions } from './persistence';
 export {
   BlaspropError, ShapeError, DTypeError, NonFiniteError, LabelError, ConfigError, BackendError, BusyError, FormatError,

@@ -3,6 +3,7 @@
 // It implements FitTarget, so the training loop drives it directly; Network holds one privately.
 import { layerSizes, parameterLayout, resolveArchitecture, type Architecture, type NetworkOptions, type ParameterLayout } from './architecture';
 import { resolveEngine } from './backend';
+import { resolveProductEngine, type ProductEngine } from './products';
 import { CallGuard } from './call-guard';
 import { ACTIVATION_CODES, LOSS_CODES } from './codes';
 import { floatArray, type DType, type FloatArray } from './dtype';
@@ -38,6 +39,8 @@ export class NetworkCore implements FitTarget {
   readonly grads: FloatArray;
   readonly shuffler: Rng;
   private readonly engine: Engine;
+  /** The library running the matrix products (lib/products.ts). */
+  readonly productEngine: ProductEngine;
   private readonly handle: EngineNetwork;
   private readonly optM: FloatArray;
   private readonly optV: FloatArray;
@@ -52,6 +55,7 @@ export class NetworkCore implements FitTarget {
     this.seed = checkSeed(options.seed) ?? Math.floor(Math.random() * 2 ** 32);
     this.options = { ...options, seed: this.seed };
     this.engine = resolveEngine(options.backend ?? 'auto');
+    this.productEngine = resolveProductEngine(options.blas ?? 'auto', this.architecture, this.engine);
     this.layout = parameterLayout(this.architecture);
     const count = this.layout.count;
     this.params = floatArray(this.dtype, count);
@@ -79,6 +83,9 @@ export class NetworkCore implements FitTarget {
       optV: this.optV,
       optG: this.optG,
       rng: this.dropoutRng,
+      blas: this.productEngine,
+      mixedPrecision: a.mixedPrecision === 'bfloat16',
+      inferenceMixedPrecision: a.mixedPrecision === 'bfloat16' && a.inferencePrecision === 'bfloat16',
     });
   }
 

@@ -3,7 +3,7 @@
 // NetworkCore (network-core.ts), the training loop in fit.ts, model files in persistence/.
 import { layerSizes, type Architecture, type DType, type NetworkOptions, type ParameterLayout } from './architecture';
 import { floatArray } from './dtype';
-import { ConfigError } from './errors';
+import { BackendError, ConfigError } from './errors';
 import { runFitAsync, runFitSync, type History } from './fit';
 import type { FitOptions } from './fit-options';
 import { runStreamFitAsync, runStreamFitSync, type BatchSource, type StreamFitOptions, type SyncBatchSource } from './fit-stream';
@@ -13,6 +13,7 @@ import { evaluationFromSums, type Evaluation } from './metrics';
 import { NetworkCore } from './network-core';
 import type { NetworkState } from './network-state';
 import { modelToOnnx, type OnnxExportOptions } from './onnx';
+import type { ProductEngine } from './products';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions } from './optimizer';
 import { checkKnownKeys, describe } from './options';
 import { WEIGHT_KEYS, type WeightOptions } from './row-weights';
@@ -69,6 +70,10 @@ export class Network {
   /** The backend running this network. */
   get backend(): 'native' | 'wasm' | 'js' {
     return this.#core.backend;
+  }
+  /** The library running the matrix products (`openblas` also on the WebAssembly and TypeScript backends, which have their own). */
+  get blas(): ProductEngine {
+    return this.#core.productEngine;
   }
   /** Number of input features. */
   get inputs(): number {
@@ -243,7 +248,9 @@ export class Network {
    * state and random generator states, on the backend chosen by `options.backend`.
    *
    * @param path - The model file.
-   * @param options - `backend`: `auto` (default), `native`, `wasm` or `js`, whichever backend saved the file.
+   * @param options - `backend`: `auto` (default), `native`, `wasm` or `js`, whichever backend saved the file;
+   *   `blas`: the product engine (default `auto`). A model saved with `mixedPrecision: 'bfloat16'` loads
+   *   with that setting where the CPU and backend can run it, and in float32 with a warning elsewhere.
    * @throws FormatError naming the file and byte position when the file is not a valid model
    *   (foreign, truncated, corrupted, or of a newer format version); ConfigError for bad options;
    *   BackendError when `backend: 'native'` cannot load; the system error when the file cannot be read.
@@ -263,9 +270,24 @@ export class Network {
   }
 
   static #fromModel(model: DecodedModel): Network {
-    const net = new Network(model.options);
+    const net = Network.#buildLoaded(model.options);
     net.#core.restoreState(model.state);
     return net;
+  }
+
+  /**
+   * A model trained with mixedPrecision 'bfloat16' is a float32 model: where this machine or backend
+   * has no bfloat16 products it loads in float32, with a warning, instead of failing.
+   */
+  static #buildLoaded(options: NetworkOptions): Network {
+    try {
+      return new Network(options);
+    } catch (e) {
+      if (!(e instanceof BackendError) || options.mixedPrecision !== 'bfloat16') throw e;
+      const { mixedPrecision: _bf16, inferencePrecision: _inference, ...float32 } = options;
+      process.emitWarning(`blasprop: a model trained with mixedPrecision 'bfloat16' runs in float32 here because ${e.message}`, { code: 'BLASPROP_NO_BF16' });
+      return new Network(float32);
+    }
   }
 }
 

@@ -38,6 +38,16 @@ export function checkChoice<T extends string>(value: unknown, name: string, choi
   return value as T;
 }
 
+/** The value of environment variable `name` if set and non-empty: one of `choices`, else ConfigError listing them. */
+export function environmentChoice<T extends string>(name: string, choices: readonly T[]): T | undefined {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new ConfigError(`${name} must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${value}'`);
+  }
+  return value as T;
+}
+
 /** A short printable form of any value for error messages. */
 export function describe(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;

@@ -16,7 +16,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = path.resolve(__dirname, '..');
 const fixtures = path.join(__dirname, 'fixtures', 'package');
@@ -97,6 +97,7 @@ interface XorReport {
 }
 interface FallbackReport {
   backend?: string;
+  blas?: string;
   loss?: number;
   info?: XorReport['info'];
   error?: { name: string; message: string; isBackendError: boolean; isBlaspropError: boolean };
@@ -236,6 +237,11 @@ afterAll(() => {
 });
 
 describe('npm packages', () => {
+  // These tests block the event loop with synchronous child processes (npm, builds). vitest's worker
+  // RPC gives up after 60 s without reading a reply ("Timeout calling onTaskUpdate"), which a slow,
+  // busy machine reaches over the whole file; letting the loop turn after each test reads the replies.
+  afterEach(() => new Promise<void>((resolve) => setImmediate(resolve)));
+
   it('release:pack writes the main package and one package per platform binary into one folder', () => {
     expect(packs.map((p) => p.name).sort()).toEqual(['@blasprop/linux-arm64-gnu', '@blasprop/linux-x64-gnu', 'blasprop']);
     expect(fs.readdirSync(path.join(tmp, 'release')).sort()).toEqual(packs.map((p) => p.filename).sort());
@@ -264,7 +270,7 @@ describe('npm packages', () => {
     for (const required of [
       'package.json', 'README.md', 'LICENSE', 'dist/cjs/index.js', 'dist/cjs/index.d.ts', 'dist/esm/index.mjs', 'dist/esm/index.d.mts',
       'dist/blasprop.wasm', 'binding.gyp', 'scripts/build-from-source.js', 'scripts/find-openblas.js',
-      'native/napi/addon.cc', 'native/napi/network_wrap.cc', 'native/kernels/blas.h',
+      'native/napi/addon.cc', 'native/napi/network_wrap.cc', 'native/kernels/blas.h', 'native/products/products.h',
     ]) {
       expect(paths, `the package must contain ${required}`).toContain(required);
     }
@@ -442,6 +448,17 @@ describe('npm packages', () => {
     expect(wasm.warnings).toEqual([]);
     const native = parse<FallbackReport>(node(c, 'fallback.cjs', ['auto'], { BLASPROP_BACKEND: 'native' }), 'BLASPROP_BACKEND=native');
     expect(native.backend).toBe('native');
+  });
+
+  it("the platform binary carries no oneDNN: 'auto' runs OpenBLAS, blas: 'onednn' is a BackendError naming libdnnl-dev", () => {
+    const c = consumers.normal!;
+    const auto = parse<FallbackReport>(node(c, 'fallback.cjs', ['native']), 'fallback.cjs native');
+    expect(auto.backend).toBe('native');
+    expect(auto.blas).toBe('openblas');
+    expect(auto.loss).toBeLessThan(0.01);
+    const onednn = parse<FallbackReport>(node(c, 'fallback.cjs', ['native', 'onednn']), 'fallback.cjs native onednn');
+    expect(onednn.error?.name).toBe('BackendError');
+    expect(onednn.error?.message).toMatch(/^blas 'onednn' needs oneDNN: this blasprop build has no oneDNN; install it \(Debian\/Ubuntu: apt-get install libdnnl-dev\)/);
   });
 
   it('a source build that does not load does not hide the platform package', () => {

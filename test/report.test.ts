@@ -153,7 +153,7 @@ describe('renderReport', () => {
     samplesPerSecond: 19544,
     timings: { 'loading MNIST': 0.61, 'saving the model': 0.05 },
     configuration: { network: '784-800-10', 'batch size': 64, 'learning rate': 0.1, shuffle: true },
-    backend: { backend: 'native', addonPath: '/x/blasprop.node', blas: { vendor: 'OpenBLAS', config: 'OpenBLAS 0.3.21 Zen', coreType: 'Zen', threads: 2, adaptiveThreads: true } },
+    backend: { backend: 'native', addonPath: '/x/blasprop.node', blas: { vendor: 'OpenBLAS', config: 'OpenBLAS 0.3.21 Zen', coreType: 'Zen', threads: 2, adaptiveThreads: true, onednn: null } },
     machine: { cpu: 'AMD EPYC Test CPU', logicalCores: 2, physicalCores: 2, memoryGiB: 23.5, os: 'Linux 6.1 x64', node: 'v20.0.0' },
     notes: ['A note.'],
   };

@@ -6,11 +6,15 @@
 //   backward input, layers l>1:  B = 1: gemv((W^l)ᵀ, δ^l)            B > 1: gemm(Δ^l · W^l)
 //   weight update, every layer:  B = 1: ger(W^l += −η δ^l a^(l-1)ᵀ)   B > 1: gemm(W^l += −η (Δ^l)ᵀ A^(l-1))
 // Nothing else (bias, activations, softmax, batch gathering, the JavaScript loop) is timed.
+// The calls go through the addon's own product interface (native/products/products.h), so
+// --engine onednn and --engine bf16 time the addon's oneDNN matmul primitives (bf16: with the
+// rounding of a^(l-1), W^l and δ^l into bf16 workspaces, which the addon does per step too).
 //
-// Built by bench/roofline.ts:  g++ -O2 -std=c++17 step.cpp $(pkg-config --cflags --libs openblas)
+// Built by bench/roofline.ts:  g++ -O3 -std=c++17 step.cpp (-O3 as the addon: the bf16 rounding loops vectorize) $(pkg-config --cflags --libs openblas)
+//   [-DBLASPROP_HAVE_ONEDNN=1 -fopenmp -ldnnl where oneDNN is installed]
 //
 // One-shot mode, for a look by hand: times each case and prints one JSON object.
-//   step --dtype f32|f64 --threads N [--seconds S] [--reps R] SIZES:BATCH ...
+//   step --dtype f32|f64 --threads N [--engine openblas|onednn|bf16] [--seconds S] [--reps R] SIZES:BATCH ...
 //   e.g. step --dtype f32 --threads 2 784,256,128,10:128
 // Serve mode, used by bench/worker.ts to alternate with blasprop's repetitions so both see the
 // same machine load: one case; prints a JSON line when warmed up, then answers each stdin line
@@ -30,16 +34,16 @@
 #include <sys/resource.h>
 #include <vector>
 
-#include "../../native/kernels/blas.h"
-
-using blasprop::gemm;
-using blasprop::gemv;
-using blasprop::ger;
+#include "../../native/products/products.h"
+#if BLASPROP_HAVE_ONEDNN
+#include <omp.h>
+#endif
 
 namespace {
 
 struct Options {
   std::string dtype = "f32";
+  std::string engine = "openblas";  // or onednn, bf16 (float32 only)
   int threads = 1;
   double seconds = 0.3;  // one-shot mode: measured time per case, split over the repetitions
   int reps = 7;
@@ -153,24 +157,30 @@ Workspace<T> make_workspace(const Case& c) {
 template <typename T>
 class Stepper {
  public:
-  explicit Stepper(const Case& c) : c_(c), ws_(make_workspace<T>(c)) {}
+  Stepper(const Case& c, const std::string& engine) : c_(c), ws_(make_workspace<T>(c)) {
+    if (engine == "openblas") return;
+#if BLASPROP_HAVE_ONEDNN
+    products_.engine = blasprop::ProductEngine::OneDNN;
+    products_.onednn = std::make_unique<blasprop::OnednnProducts>(c.sizes);
+    products_.bf16 = engine == "bf16";
+    blasprop::products_prepare(products_, c.batch);
+#else
+    std::fprintf(stderr, "this roofline program was built without oneDNN\n");
+    std::exit(2);
+#endif
+  }
 
   void step() {
     const T eta = (count_++ % 2) ? T(-0.01) : T(0.01);
     const int L = static_cast<int>(c_.sizes.size()) - 1, B = c_.batch;
     for (int l = 1; l <= L; ++l) {
       const int in = c_.sizes[l - 1], out = c_.sizes[l];
-      if (B == 1) gemv(CblasNoTrans, out, in, T(1), ws_.W[l].data(), in, ws_.A[l - 1].data(), T(0), ws_.A[l].data());
-      else gemm(CblasNoTrans, CblasTrans, B, out, in, T(1), ws_.A[l - 1].data(), in, ws_.W[l].data(), in, T(0), ws_.A[l].data(), out);
+      blasprop::products_forward(products_, l, ws_.A[l - 1].data(), ws_.W[l].data(), ws_.A[l].data(), B, in, out);
     }
     for (int l = L; l >= 1; --l) {
       const int in = c_.sizes[l - 1], out = c_.sizes[l];
-      if (l > 1) {
-        if (B == 1) gemv(CblasTrans, out, in, T(1), ws_.W[l].data(), in, ws_.delta[l].data(), T(0), ws_.scratch.data());
-        else gemm(CblasNoTrans, CblasNoTrans, B, in, out, T(1), ws_.delta[l].data(), out, ws_.W[l].data(), in, T(0), ws_.scratch.data(), in);
-      }
-      if (B == 1) ger(out, in, -eta, ws_.delta[l].data(), ws_.A[l - 1].data(), ws_.W[l].data(), in);
-      else gemm(CblasTrans, CblasNoTrans, out, in, B, -eta, ws_.delta[l].data(), out, ws_.A[l - 1].data(), in, T(1), ws_.W[l].data(), in);
+      if (l > 1) blasprop::products_input_gradient(products_, l, ws_.delta[l].data(), ws_.W[l].data(), ws_.scratch.data(), B, in, out);
+      blasprop::products_weight_gradient(products_, l, ws_.delta[l].data(), ws_.A[l - 1].data(), ws_.W[l].data(), B, in, out, -eta);
     }
   }
 
@@ -193,18 +203,23 @@ class Stepper {
  private:
   Case c_;
   Workspace<T> ws_;
+  blasprop::Products products_;
   long count_ = 0;
 };
 
 void print_header(const Options& o) {
-  std::printf("\"dtype\":\"%s\",\"threads\":%d,\"blasThreads\":%d,\"config\":\"%s\",\"coreType\":\"%s\",\"library\":\"%s\"",
-              o.dtype.c_str(), o.threads, openblas_get_num_threads(), json_escape(openblas_get_config()).c_str(),
+  std::printf("\"dtype\":\"%s\",\"engine\":\"%s\",\"threads\":%d,\"blasThreads\":%d,\"config\":\"%s\",\"coreType\":\"%s\",\"library\":\"%s\"",
+              o.dtype.c_str(), o.engine.c_str(), o.threads, openblas_get_num_threads(), json_escape(openblas_get_config()).c_str(),
               json_escape(openblas_get_corename()).c_str(), json_escape(loaded_openblas()).c_str());
+#if BLASPROP_HAVE_ONEDNN
+  const dnnl_version_t* v = dnnl_version();
+  std::printf(",\"onednn\":\"%d.%d.%d\",\"isa\":\"%s\"", v->major, v->minor, v->patch, blasprop::onednn_isa_name());
+#endif
 }
 
 template <typename T>
 void one_shot_case(const Case& c, const Options& o, bool first) {
-  Stepper<T> stepper(c);
+  Stepper<T> stepper(c, o.engine);
   stepper.warm_up();
   std::vector<double> step_seconds;
   for (int r = 0; r < o.reps; ++r) {
@@ -226,7 +241,7 @@ void one_shot_case(const Case& c, const Options& o, bool first) {
 
 template <typename T>
 int serve(const Case& c, const Options& o) {
-  Stepper<T> stepper(c);
+  Stepper<T> stepper(c, o.engine);
   stepper.warm_up();
   double nominal, blas;
   flops_per_step(c, nominal, blas);
@@ -258,18 +273,24 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--dtype" && i + 1 < argc) o.dtype = argv[++i];
     else if (a == "--threads" && i + 1 < argc) o.threads = std::atoi(argv[++i]);
+    else if (a == "--engine" && i + 1 < argc) o.engine = argv[++i];
     else if (a == "--seconds" && i + 1 < argc) o.seconds = std::atof(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) o.reps = std::atoi(argv[++i]);
     else if (a == "--serve") o.serve = true;
     else o.cases.push_back(a);
   }
-  if ((o.dtype != "f32" && o.dtype != "f64") || o.threads < 1 || o.reps < 1 || o.cases.empty() || (o.serve && o.cases.size() != 1)) {
+  const bool engine_ok = o.engine == "openblas" || ((o.engine == "onednn" || o.engine == "bf16") && o.dtype == "f32");
+  if ((o.dtype != "f32" && o.dtype != "f64") || !engine_ok || o.threads < 1 || o.reps < 1 || o.cases.empty() || (o.serve && o.cases.size() != 1)) {
     std::fprintf(stderr,
-                 "usage: step --dtype f32|f64 --threads N [--seconds S] [--reps R] SIZES:BATCH ...\n"
-                 "       step --serve --dtype f32|f64 --threads N SIZES:BATCH\n");
+                 "usage: step --dtype f32|f64 --threads N [--engine openblas|onednn|bf16] [--seconds S] [--reps R] SIZES:BATCH ...\n"
+                 "       step --serve --dtype f32|f64 --threads N [--engine ...] SIZES:BATCH\n");
     return 2;
   }
-  openblas_set_num_threads(o.threads);
+  // As the addon does (native/napi/onednn_threads.h): a oneDNN pass keeps OpenBLAS on one thread.
+  openblas_set_num_threads(o.engine == "openblas" ? o.threads : 1);
+#if BLASPROP_HAVE_ONEDNN
+  omp_set_num_threads(o.threads);
+#endif
   if (o.serve) {
     const Case c = parse_case(o.cases[0]);
     return o.dtype == "f32" ? serve<float>(c, o) : serve<double>(c, o);

@@ -1,16 +1,21 @@
 // blasprop itself: `new Network(...)` + `fitSync` for one shuffled epoch, so each repetition
 // includes the TypeScript loop, shuffling and the backend's batch gathering. Options:
-// { backend: 'native' | 'wasm' | 'js', dtype: 'float32' | 'float64', threads?: number, adaptive?: boolean }
-// (threads and adaptive: native only; adaptive is setThreads' option, default false).
+// { backend: 'native' | 'wasm' | 'js', dtype: 'float32' | 'float64', threads?: number, adaptive?: boolean,
+//   blas?: 'auto' | 'openblas' | 'onednn', mixedPrecision?: 'none' | 'bfloat16', momentum?: number }
+// (threads and adaptive: native only; adaptive is setThreads' option, default false; momentum > 0
+// trains with SGD + momentum, the unfused update path, instead of plain SGD).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Network, backendInfo, setThreads, type DType } from '../../lib/index';
+import { Network, backendInfo, setThreads, type BlasChoice, type DType, type MixedPrecision } from '../../lib/index';
 import { CASES, LEARNING_RATE, MODEL_SEED } from '../configs';
 import { makeDataset, type Dataset } from '../data';
 import type { BenchSystem, Trainer } from '../protocol';
 
 let backend: 'native' | 'wasm' | 'js' = 'native';
 let dtype: DType = 'float32';
+let blas: BlasChoice = 'auto';
+let mixedPrecision: MixedPrecision = 'none';
+let momentum = 0;
 const datasets = new Map<number, { data: Dataset; X: Float32Array | Float64Array }>();
 
 /** The data in the network's dtype, converted once so fitSync takes it without copying. */
@@ -38,7 +43,10 @@ export const system: BenchSystem = {
   async setup(options) {
     backend = options.backend === 'js' || options.backend === 'wasm' ? options.backend : 'native';
     dtype = options.dtype === 'float64' ? 'float64' : 'float32';
-    const info: Record<string, unknown> = { backend, dtype };
+    blas = (options.blas as BlasChoice | undefined) ?? 'auto';
+    mixedPrecision = (options.mixedPrecision as MixedPrecision | undefined) ?? 'none';
+    momentum = Number(options.momentum ?? 0);
+    const info: Record<string, unknown> = { backend, dtype, blas, mixedPrecision, optimizer: momentum > 0 ? `sgd, momentum ${momentum}` : 'sgd' };
     const root = path.resolve(__dirname, '..', '..');
     info.version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
     if (backend === 'native') {
@@ -47,6 +55,7 @@ export const system: BenchSystem = {
       const backendFacts = backendInfo();
       if (backendFacts.backend !== 'native') throw new Error(`native backend unavailable: ${backendFacts.loadError ?? 'unknown reason'}`);
       info.blas = backendFacts.blas;
+      info.autoProducts = backendFacts.products;
       info.addonPath = backendFacts.addonPath;
       // Other work may rebuild the addon between systems; the build time shows which one was measured.
       if (backendFacts.addonPath) info.addonBuilt = fs.statSync(backendFacts.addonPath).mtime.toISOString();
@@ -72,6 +81,8 @@ export const system: BenchSystem = {
       dtype,
       seed: MODEL_SEED,
       backend,
+      blas,
+      mixedPrecision,
     });
     const trainer: Trainer = {
       batchSize: c.batchSize,
@@ -81,6 +92,7 @@ export const system: BenchSystem = {
           batchSize: c.batchSize,
           learningRate: LEARNING_RATE,
           shuffle: true,
+          ...(momentum > 0 ? { optimizer: { type: 'sgd' as const, momentum } } : {}),
         });
         // fit's own timing of the epoch's training steps, without fitSync's data checks.
         return { epochLoopSamplesPerSecond: history.epochs[0]!.samplesPerSecond };

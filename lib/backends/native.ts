@@ -8,6 +8,18 @@ import type { Engine, EngineNetwork, EngineSpec } from '../engine';
 import type { FloatArray } from '../dtype';
 import { selectOpenblasCoretype } from './openblas-coretype';
 
+/** The oneDNN engine in the addon. */
+export interface OnednnInfo {
+  /** oneDNN's version, e.g. `2.6.3`. */
+  version: string;
+  /** The ISA oneDNN dispatches to on this CPU, e.g. `avx512_core_amx`. */
+  isa: string;
+  /** Whether oneDNN has bfloat16 kernels here (avx512_core_bf16 or avx512_core_amx). */
+  bf16: boolean;
+  /** Whether oneDNN runs on AVX-512 here (avx512_core or better). */
+  avx512: boolean;
+}
+
 /** Build and runtime facts of the BLAS inside the native addon. */
 export interface BlasInfo {
   vendor: string;
@@ -17,6 +29,8 @@ export interface BlasInfo {
   threads: number;
   /** Whether passes whose BLAS calls are small run on one thread (setThreads' adaptive option, default false). */
   adaptiveThreads: boolean;
+  /** The oneDNN engine, or null when the addon was built without oneDNN. */
+  onednn: OnednnInfo | null;
 }
 
 /** The addon's exports (native/napi/addon.cc). */

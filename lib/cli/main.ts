@@ -81,6 +81,8 @@ export function buildProgram(): Command {
     .option('--weight-decay <lambda>', 'L2 penalty on the weights; with adamw its decoupled decay (default 0.01)', nonNegativeNumber)
     .option('--validation-split <fraction>', 'fraction of the rows held out (seeded random sample) and evaluated after each epoch', fraction, 0)
     .addOption(new Option('--dtype <type>', 'element type of weights and data').choices(['float32', 'float64']).default('float32'))
+    .addOption(new Option('--mixed-precision <type>', "products with bf16 inputs and float32 accumulation (float32 only; needs oneDNN and a CPU with avx512_core_bf16 or AMX)").choices(['none', 'bfloat16']).default('none'))
+    .addOption(new Option('--blas <engine>', "library of the native matrix products (default: auto, or BLASPROP_BLAS)").choices(['auto', 'openblas', 'onednn']).default('auto'))
     .option('--seed <n>', 'seed of initial weights, shuffling, dropout and the validation split (default: random, printed)', seed)
     .requiredOption('--out <file>', 'model file to write (e.g. model.blasprop)')
     .option('--report <file>', 'also write an HTML training report (curves, gradient norms, configuration, timings)');

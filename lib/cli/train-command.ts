@@ -4,7 +4,7 @@
 import { randomInt } from 'node:crypto';
 import * as path from 'node:path';
 
-import type { BackendChoice, DType } from '../architecture';
+import type { BackendChoice, BlasChoice, DType, MixedPrecision } from '../architecture';
 import { backendInfo } from '../backend';
 import type { ActivationName } from '../codes';
 import type { History } from '../fit';
@@ -60,6 +60,8 @@ export interface TrainCommandOptions {
   weightDecay?: number;
   validationSplit: number;
   dtype: DType;
+  mixedPrecision: MixedPrecision;
+  blas: BlasChoice;
   seed?: number;
   backend: BackendChoice;
   out: string;
@@ -125,6 +127,8 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     dtype: o.dtype,
     seed,
     backend: o.backend,
+    blas: o.blas,
+    ...(o.mixedPrecision === 'bfloat16' ? { mixedPrecision: o.mixedPrecision } : {}),
     ...(o.inputDropout > 0 ? { inputDropout: o.inputDropout } : {}),
   });
   const trainRows = data.train.x.shape[0];
@@ -229,6 +233,7 @@ function trainConfiguration(o: TrainCommandOptions, net: Network, learningRate: 
     network: `${shapeText(net.architecture)}, ${o.activation} hidden layers, softmax output, cross-entropy loss`,
     parameters: integer(net.parameterCount),
     dtype: o.dtype,
+    'matrix products': o.mixedPrecision === 'bfloat16' ? `${net.blas}, bfloat16 inputs, float32 accumulation` : net.blas,
     optimizer: describeOptimizer(o, learningRate),
     'batch size': batchSize,
     epochs: o.epochs,

@@ -17,7 +17,8 @@ import {
  * needs version 2 (format.ts).
  */
 export function encodeModel(state: NetworkState): Buffer {
-  const { backend: _backend, ...options } = state.options;
+  // The backend and product engine are the loading machine's choice; mixedPrecision is the model's and stays.
+  const { backend: _backend, blas: _blas, ...options } = state.options;
   const architecture = resolveArchitecture(state.options);
   const layout = parameterLayout(architecture);
   const dtype = architecture.dtype;

@@ -90,7 +90,7 @@ export interface ModelHeader {
   formatVersion: number;
   library: { name: string; version: string };
   createdAt: string;
-  architecture: Omit<NetworkOptions, 'backend'>;
+  architecture: Omit<NetworkOptions, 'backend' | 'blas'>;
   dtype: DType;
   parameterCount: number;
   layout: { weightOffsets: number[]; biasOffsets: number[]; count: number };

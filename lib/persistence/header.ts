@@ -12,7 +12,7 @@ export type HeaderFailure = (message: string, cause?: unknown) => FormatError;
 /** A header that passed every check, with the options to build its network from. */
 export interface ValidatedHeader {
   header: ModelHeader;
-  /** The architecture as NetworkOptions (seed included, no backend). */
+  /** The architecture as NetworkOptions (seed and mixedPrecision included, no backend or blas). */
   options: NetworkOptions;
 }
 
@@ -56,7 +56,7 @@ export function validateHeader(raw: unknown, formatVersion: number, fail: Header
   const createdAt = string(h.createdAt, 'createdAt');
 
   // The architecture: the same validation as `new Network(options)`.
-  const { backend: _ignored, ...architecture } = record(h.architecture, 'architecture');
+  const { backend: _ignored, blas: _ignoredBlas, ...architecture } = record(h.architecture, 'architecture');
   const seed = integer(architecture.seed, 'architecture.seed', 2 ** 32 - 1);
   let resolved: Architecture;
   try {
@@ -122,7 +122,7 @@ export function validateHeader(raw: unknown, formatVersion: number, fail: Header
     formatVersion,
     library: { name: string(library.name, 'library.name'), version: string(library.version, 'library.version') },
     createdAt,
-    architecture: architecture as Omit<NetworkOptions, 'backend'>,
+    architecture: architecture as Omit<NetworkOptions, 'backend' | 'blas'>,
     dtype: h.dtype,
     parameterCount,
     layout: { weightOffsets, biasOffsets, count },

@@ -2,7 +2,7 @@
 // Network.load / loadSync / fromBuffer. They work on plain state (network-state.ts), so this
 // module never needs the Network class. The file format is described in format.ts.
 import * as fs from 'node:fs';
-import { BACKEND_CHOICES, type BackendChoice } from '../architecture';
+import { BACKEND_CHOICES, BLAS_CHOICES, type BackendChoice, type BlasChoice } from '../architecture';
 import { ConfigError, DTypeError } from '../errors';
 import type { NetworkState } from '../network-state';
 import { checkChoice, checkKnownKeys, describe } from '../options';
@@ -16,6 +16,8 @@ export type { DecodedModel };
 export interface LoadOptions {
   /** The backend to run the loaded network on; default `auto`. Models load on every backend, whichever saved them. */
   backend?: BackendChoice;
+  /** The product engine of the loaded network; default `auto`. */
+  blas?: BlasChoice;
 }
 
 function checkPath(file: unknown, call: string): string {
@@ -26,16 +28,18 @@ function checkPath(file: unknown, call: string): string {
 function checkLoadOptions(options: unknown, call: string): LoadOptions {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null) throw new ConfigError(`${call}: options must be an object, got ${describe(options)}`);
-  checkKnownKeys(options, ['backend'], `${call} options`);
-  const { backend } = options as LoadOptions;
+  checkKnownKeys(options, ['backend', 'blas'], `${call} options`);
+  const { backend, blas } = options as LoadOptions;
   if (backend !== undefined) checkChoice(backend, 'backend', BACKEND_CHOICES);
+  if (blas !== undefined) checkChoice(blas, 'blas', BLAS_CHOICES);
   return options as LoadOptions;
 }
 
-/** Decodes `bytes` (fully validated); the load options' backend replaces none in the file. */
+/** Decodes `bytes` (fully validated); the load options' backend and blas replace none in the file (neither is saved). */
 function decode(bytes: Uint8Array, source: string, options: LoadOptions): DecodedModel {
   const model = decodeModel(bytes, source);
-  return options.backend === undefined ? model : { ...model, options: { ...model.options, backend: options.backend } };
+  const { backend, blas } = options;
+  return { ...model, options: { ...model.options, ...(backend !== undefined ? { backend } : {}), ...(blas !== undefined ? { blas } : {}) } };
 }
 
 /** The bytes of a model file holding the complete state (see format.ts). */

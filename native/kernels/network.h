@@ -6,6 +6,7 @@
 #include <vector>
 #include "activations.h"
 #include "losses.h"
+#include "../products/products.h"
 
 namespace blasprop {
 
@@ -18,6 +19,7 @@ struct Network {
   std::vector<T> slope;         // leaky-ReLU slope per layer
   std::vector<double> dropout;  // dropout[l], l = 0..L-1: drop probability of a^l on its way into layer l+1
   Loss loss = Loss::MSE;
+  Products products;  // the engine that runs the matrix products (products/products.h)
 
   // Flat buffers of param_count elements each, owned by the caller; W_off[l], b_off[l] index into them.
   T* params = nullptr;

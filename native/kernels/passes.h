@@ -34,7 +34,7 @@ void network_forward(Network<T>& net, const T* input, int B, bool training) {
       const T* a = l == 1 ? input : net.A[l - 1].data();
       dropout_forward(net.dropout[l - 1], net.rng, a, net.M[l - 1].data(), net.D[l - 1].data(), static_cast<size_t>(B) * in);
     }
-    dense_forward(network_layer_input(net, input, l, training), net.params + net.W_off[l], net.A[l].data(), B, in, out);
+    dense_forward(net.products, l, network_layer_input(net, input, l, training), net.params + net.W_off[l], net.A[l].data(), B, in, out);
     if (l < net.L) bias_activation_forward(net.g[l], net.slope[l], net.A[l].data(), net.params + net.b_off[l], B, out);
   }
 }
@@ -51,16 +51,16 @@ void network_backward(Network<T>& net, const T* input, int B, bool training, dou
     T* W = net.params + net.W_off[l];
     if (l > 1) {  // δ^(l-1) = δ^l W^l ⊙ (dropout mask) ⊙ g'(z^(l-1)); layer 1's input needs no delta.
       const size_t n = static_cast<size_t>(B) * in;
-      dense_backward_input(delta, W, delta_prev, B, in, out);
+      dense_backward_input(net.products, l, delta, W, delta_prev, B, in, out);
       if (training && net.dropout[l - 1] > 0) dropout_backward(net.M[l - 1].data(), delta_prev, n);
       activation_backward(net.g[l - 1], net.slope[l - 1], net.A[l - 1].data(), delta_prev, n);
     }
     const T* a_prev = network_layer_input(net, input, l, training);
     if (fused_lr >= 0) {
       if (weight_decay > 0) scal(out * in, T(1 - fused_lr * weight_decay), W);
-      dense_backward_params(delta, a_prev, W, net.params + net.b_off[l], B, in, out, T(-fused_lr));
+      dense_backward_params(net.products, l, delta, a_prev, W, net.params + net.b_off[l], B, in, out, T(-fused_lr));
     } else {
-      dense_backward_params(delta, a_prev, net.grads + net.W_off[l], net.grads + net.b_off[l], B, in, out, T(1));
+      dense_backward_params(net.products, l, delta, a_prev, net.grads + net.W_off[l], net.grads + net.b_off[l], B, in, out, T(1));
     }
     std::swap(delta, delta_prev);
   }

@@ -7,9 +7,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "blas_threads.h"
 #include "network_wrap.h"
+#if BLASPROP_HAVE_ONEDNN
+#include "../products/onednn.h"
+#endif
 
 namespace {
 
@@ -23,7 +27,22 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// blasInfo() → { vendor, config, coreType, threads, adaptiveThreads }
+// The oneDNN engine's facts: { version, isa, bf16, avx512 }, or null in a build without oneDNN.
+Napi::Value OnednnInfo(Napi::Env env) {
+#if BLASPROP_HAVE_ONEDNN
+  const dnnl_version_t* v = dnnl_version();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("version", std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch));
+  result.Set("isa", blasprop::onednn_isa_name());
+  result.Set("bf16", blasprop::onednn_has_bf16());
+  result.Set("avx512", blasprop::onednn_has_avx512());
+  return result;
+#else
+  return env.Null();
+#endif
+}
+
+// blasInfo() → { vendor, config, coreType, threads, adaptiveThreads, onednn }
 Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   Napi::Object result = Napi::Object::New(info.Env());
   result.Set("vendor", "OpenBLAS");
@@ -32,6 +51,7 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   const int configured = blasprop_napi::g_configured_threads.load();
   result.Set("threads", configured > 0 ? configured : openblas_get_num_threads());
   result.Set("adaptiveThreads", blasprop_napi::g_adaptive_threads.load());
+  result.Set("onednn", OnednnInfo(info.Env()));
   return result;
 }
 

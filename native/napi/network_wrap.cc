@@ -12,6 +12,7 @@
 #include "../kernels/threads.h"
 #include "args.h"
 #include "blas_threads.h"
+#include "onednn_threads.h"
 
 using namespace blasprop;
 using namespace blasprop_napi;
@@ -120,6 +121,20 @@ TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
   return call;
 }
 
+// Runs a pass on the calling thread; a C++ exception becomes a JavaScript error instead of a crash.
+template <typename Pass>
+auto run_here(Napi::Env env, Pass&& pass) -> decltype(pass()) {
+  try {
+    return pass();
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "blasprop native: out of memory for the workspace");
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("blasprop native: ") + e.what());
+  }
+}
+
 Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("lossSum", s.loss_sum);
@@ -144,6 +159,8 @@ class PassWorker : public Napi::AsyncWorker {
       stats_ = pass_();
     } catch (const std::bad_alloc&) {
       SetError("blasprop native: out of memory for the workspace");
+    } catch (const std::exception& e) {  // a product engine's failure (dnnl::error), never expected once prepared
+      SetError(std::string("blasprop native: ") + e.what());
     }
   }
   void OnOK() override {
@@ -162,6 +179,28 @@ class PassWorker : public Napi::AsyncWorker {
   LossStats stats_;
   Napi::ObjectReference self_, args_;
 };
+
+// The spec's product engine ('blas': 'openblas' | 'onednn') and precision ('mixedPrecision').
+void construct_products(Products& p, const Napi::Object& spec, const std::vector<int>& sizes, bool is_double) {
+  Napi::Env env = spec.Env();
+  const std::string blas = is_absent(spec.Get("blas")) ? "openblas" : spec.Get("blas").ToString().Utf8Value();
+  if (blas != "openblas" && blas != "onednn") throw Napi::TypeError::New(env, "blasprop native: 'blas' must be 'openblas' or 'onednn'");
+  const bool bf16 = spec.Get("mixedPrecision").ToBoolean();
+  if ((blas == "onednn" || bf16) && is_double)
+    throw Napi::RangeError::New(env, "blasprop native: oneDNN and mixed precision run float32 networks only");
+  if (bf16 && blas != "onednn") throw Napi::RangeError::New(env, "blasprop native: mixed precision needs the oneDNN engine");
+  if (blas == "openblas") return;
+#if BLASPROP_HAVE_ONEDNN
+  if (bf16 && !onednn_has_bf16())
+    throw Napi::Error::New(env, std::string("blasprop native: bfloat16 products need a CPU with avx512_core_bf16 or avx512_core_amx; oneDNN dispatches to ") +
+                                    onednn_isa_name());
+  p.engine = ProductEngine::OneDNN;
+  p.onednn = std::make_unique<OnednnProducts>(sizes);
+#else
+  (void)p, (void)sizes;
+  throw Napi::Error::New(env, "blasprop native: this build has no oneDNN (install libdnnl-dev and rebuild)");
+#endif
+}
 
 }  // namespace
 
@@ -229,6 +268,22 @@ void NativeNetwork::construct(const Napi::Object& spec) {
   net.opt_v = get_array<T>(spec, "optV", n);
   net.opt_g = get_array<T>(spec, "optG", n);
   net.rng = get_array<uint32_t>(spec, "rng", 4);
+  construct_products(net.products, spec, sizes, is_double_);
+  bf16_training_ = spec.Get("mixedPrecision").ToBoolean();
+  bf16_inference_ = bf16_training_ && spec.Get("inferenceMixedPrecision").ToBoolean();
+}
+
+ProductEngine NativeNetwork::prepare_products(Napi::Env env, std::initializer_list<size_t> rows, bool training) {
+  Products& p = is_double_ ? net64_.products : net32_.products;
+  p.bf16 = training ? bf16_training_ : bf16_inference_;
+  if (p.engine == ProductEngine::OpenBLAS) return p.engine;
+  try {
+    for (size_t B : rows)
+      if (B > 0) products_prepare(p, static_cast<int>(B));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("blasprop native: oneDNN cannot create this network's products: ") + e.what());
+  }
+  return p.engine;
 }
 
 void NativeNetwork::acquire(Napi::Env env) {
@@ -246,13 +301,15 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
   acquire(env);
   BusyGuard guard{this};
   const TrainCall<T> call = parse_train_call(net, args);
-  const int threads = network_blas_threads(net, static_cast<int>(std::min<size_t>(call.plan.count, call.plan.batch_size)), g_configured_threads.load());
-  auto pass = [&net, call, threads] {
-    blas_threads_apply(threads);
+  const size_t first = std::min<size_t>(call.plan.count, call.plan.batch_size);
+  const ProductEngine engine = prepare_products(env, {first, call.plan.count > first ? call.plan.count % first : 0}, true);
+  const int threads = network_blas_threads(net, static_cast<int>(first), g_configured_threads.load());
+  auto pass = [&net, call, threads, engine] {
+    const PassThreads pools(engine, threads);
     return network_train_batches(net, call.data, call.plan, call.optimizer);
   };
   if (async) return queue_pass(env, args, pass, guard);
-  return stats_to_js(env, pass());
+  return stats_to_js(env, run_here(env, pass));
 }
 
 Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, std::function<LossStats()> pass, BusyGuard& guard) {
@@ -276,13 +333,14 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) 
   if (data.rows < 1) throw Napi::RangeError::New(env, "blasprop native: 'rows' must be ≥ 1");
   check_label_range(net, data, nullptr, data.rows, env);
   const bool gradients = args.Get("gradients").ToBoolean();
+  const ProductEngine engine = prepare_products(env, {std::min<size_t>(data.rows, kInferenceChunkRows), data.rows > kInferenceChunkRows ? data.rows % kInferenceChunkRows : 0}, false);
   const int threads = network_blas_threads(net, static_cast<int>(std::min<size_t>(data.rows, kInferenceChunkRows)), g_configured_threads.load());
-  auto pass = [&net, data, gradients, threads] {
-    blas_threads_apply(threads);
+  auto pass = [&net, data, gradients, threads, engine] {
+    const PassThreads pools(engine, threads);
     return network_evaluate(net, data.X, data.y, data.rows, gradients);
   };
   if (async) return queue_pass(env, args, pass, guard);
-  return stats_to_js(env, pass());
+  return stats_to_js(env, run_here(env, pass));
 }
 
 // predict({ X, rows, out }): out[rows × outputs] = the network's output.
@@ -298,8 +356,9 @@ Napi::Value NativeNetwork::predict(const Napi::CallbackInfo& info) {
   const T* X = get_array<T>(args, "X", rows * net.sizes[0]);
   T* out = get_array<T>(args, "out", rows * net.sizes[net.L]);
   if (rows == 0) return env.Undefined();
-  blas_threads_apply(network_blas_threads(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)), g_configured_threads.load()));
-  network_predict(net, X, rows, out);
+  const ProductEngine engine = prepare_products(env, {std::min<size_t>(rows, kInferenceChunkRows), rows > kInferenceChunkRows ? rows % kInferenceChunkRows : 0}, false);
+  const PassThreads pools(engine, network_blas_threads(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)), g_configured_threads.load()));
+  run_here(env, [&] { network_predict(net, X, rows, out); });
   return env.Undefined();
 }
 

@@ -3,6 +3,7 @@
 #include <napi.h>
 #include <atomic>
 #include <functional>
+#include <initializer_list>
 #include "../kernels/network.h"
 
 struct BusyGuard;
@@ -24,6 +25,9 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   // Queues `pass` on the thread pool; the network stays busy until it settles (guard hands over the release).
   Napi::Value queue_pass(Napi::Env env, const Napi::Object& args, std::function<blasprop::LossStats()> pass, BusyGuard& guard);
   template <typename T> Napi::Value predict(const Napi::CallbackInfo& info);
+  // Readies the product engine for passes over these row counts (training or inference precision)
+  // and returns the engine, whose pools the pass then sets (onednn_threads.h).
+  blasprop::ProductEngine prepare_products(Napi::Env env, std::initializer_list<size_t> rows, bool training);
 
   Napi::Value TrainBatches(const Napi::CallbackInfo& info);
   Napi::Value TrainBatchesAsync(const Napi::CallbackInfo& info);
@@ -32,6 +36,8 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   Napi::Value Predict(const Napi::CallbackInfo& info);
 
   bool is_double_ = false;
+  bool bf16_training_ = false;   // mixedPrecision: 'bfloat16'
+  bool bf16_inference_ = false;  // ... and predict/evaluate in bfloat16 too
   blasprop::Network<float> net32_;
   blasprop::Network<double> net64_;
   std::atomic<bool> busy_{false};

@@ -1,0 +1,71 @@
+// Choosing the engine behind a native network's matrix products: OpenBLAS or oneDNN, with float32
+// or bfloat16 inputs. The native side (native/products/products.h) runs what is chosen here.
+//
+// The rule of `blas: 'auto'`, from bench/onednn/products.cpp, bench/roofline/step.cpp and
+// bench/engines.ts (numbers in notes/issue-onednn.md), measured on an Intel Xeon (Emerald Rapids,
+// AVX-512 + AMX) with OpenBLAS 0.3.21 and oneDNN 2.6.3:
+// - float64: OpenBLAS. oneDNN has no float64 matmul on CPUs.
+// - float32: oneDNN when it dispatches to AVX-512 (avx512_core or better) and OpenBLAS does not run
+//   AVX-512 kernels; else OpenBLAS. Against OpenBLAS's AVX2 kernels (core Haswell, what it runs on
+//   Zen and on AVX-512 CPUs it is not told about) oneDNN ran the step's products 1.1–1.8× faster;
+//   against its AVX-512 kernels (SkylakeX, which lib/backends/openblas-coretype.ts selects on every
+//   AVX-512 CPU, Intel or AMD Zen 4/5) the two were on par (0.8–1.9×, median 1.03, one thread), so
+//   OpenBLAS stays there. On AVX2-only CPUs oneDNN has no wider kernels and OpenBLAS stays.
+// - mixedPrecision 'bfloat16': oneDNN, which needs bf16 kernels (avx512_core_bf16, e.g. Zen 4/5, or
+//   avx512_core_amx, Sapphire Rapids and later); elsewhere BackendError.
+import { BLAS_CHOICES, type Architecture, type BlasChoice } from './architecture';
+import { loadNative, type BlasInfo } from './backends/native';
+import type { Engine } from './engine';
+import { BackendError, ConfigError } from './errors';
+import { environmentChoice } from './options';
+
+/** The library that runs a network's products. */
+export type ProductEngine = 'openblas' | 'onednn';
+
+/** What to install for the oneDNN engine, for error texts. */
+const ONEDNN_FIX =
+  "this blasprop build has no oneDNN; install it (Debian/Ubuntu: apt-get install libdnnl-dev) and rebuild with 'npm rebuild blasprop'";
+
+/** OpenBLAS 0.3.21's core types with AVX-512 kernels (openblas_get_corename()). */
+const OPENBLAS_AVX512_CORES = ['skylakex', 'cooperlake', 'sapphirerapids'];
+
+/** The addon's BLAS facts, or null on the TypeScript backend. */
+function blasInfo(): BlasInfo | null {
+  const native = loadNative();
+  return 'binding' in native ? native.binding.blasInfo() : null;
+}
+
+/** The engine `blas: 'auto'` picks for float32 or float64 products with this BLAS (the rule above). */
+export function autoProductEngine(dtype: Architecture['dtype'], blas: Pick<BlasInfo, 'coreType' | 'onednn'>): ProductEngine {
+  const wider = blas.onednn !== null && blas.onednn.avx512 && !OPENBLAS_AVX512_CORES.includes(blas.coreType.toLowerCase());
+  return dtype === 'float32' && wider ? 'onednn' : 'openblas';
+}
+
+/**
+ * The product engine for a network on `engine`, after the BLASPROP_BLAS override of 'auto'.
+ * Throws ConfigError for a choice that contradicts the network (oneDNN for float64, OpenBLAS for
+ * bfloat16) and BackendError when the machine or build cannot run it.
+ */
+export function resolveProductEngine(choice: BlasChoice, arch: Architecture, engine: Engine): ProductEngine {
+  // BLASPROP_BLAS overrides 'auto' only.
+  const effective = choice === 'auto' ? (environmentChoice('BLASPROP_BLAS', BLAS_CHOICES) ?? 'auto') : choice;
+  const bf16 = arch.mixedPrecision === 'bfloat16';
+  if (engine.name !== 'native') {
+    const name = engine.name === 'wasm' ? 'WebAssembly' : 'TypeScript';
+    if (bf16) throw new BackendError(`mixedPrecision 'bfloat16' needs the native backend with oneDNN; the ${name} backend computes in float32/float64 only`);
+    if (choice === 'onednn') throw new BackendError(`blas 'onednn' needs the native backend; the ${name} backend has its own products`);
+    return 'openblas';
+  }
+  if (effective === 'onednn' && arch.dtype === 'float64') throw new ConfigError("blas 'onednn' runs float32 networks only (oneDNN has no float64 matmul on CPUs)");
+  if (bf16 && effective === 'openblas') throw new ConfigError("mixedPrecision 'bfloat16' runs on oneDNN, not on blas 'openblas'");
+  if (effective === 'openblas') return 'openblas';
+  const blas = blasInfo();
+  if (effective === 'auto' && !bf16 && blas) return autoProductEngine(arch.dtype, blas);
+  const onednn = blas?.onednn ?? null;
+  const what = bf16 ? "mixedPrecision 'bfloat16'" : "blas 'onednn'";
+  if (onednn === null) throw new BackendError(`${what} needs oneDNN: ${ONEDNN_FIX}`);
+  if (bf16 && !onednn.bf16) {
+    throw new BackendError(`mixedPrecision 'bfloat16' needs a CPU with avx512_core_bf16 or avx512_core_amx; oneDNN ${onednn.version} dispatches to ${onednn.isa} here`);
+  }
+  return 'onednn';
+}
