@@ -1,7 +1,8 @@
 // The oneDNN product engine against the OpenBLAS one: the same training in float32 agrees within
 // 1e-5 relative after 20 steps (SGD, momentum, Adam, AdamW, RMSprop, Adagrad, row weights, dropout,
-// weight decay, a partial last batch), its float32 gradients pass a check against float64 finite differences, and the choice of engine
-// (blas option, BLASPROP_BLAS, the 'auto' rule, bad choices) behaves as documented.
+// weight decay, a partial last batch), its float32 gradients pass a check against float64 finite
+// differences, and the choice of engine (blas option, BLASPROP_BLAS, the 'auto' rule, bad choices)
+// behaves as documented.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
