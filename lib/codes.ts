@@ -31,7 +31,8 @@ export const LOSSES = Object.keys(LOSS_CODES) as LossName[];
 export const ACTIVATION_CODE_VALUES: readonly number[] = Object.values(ACTIVATION_CODES);
 export const LOSS_CODE_VALUES: readonly number[] = Object.values(LOSS_CODES);
 
-export const OPTIMIZER_CODES = { sgd: 0, adam: 1 } as const;
+export const OPTIMIZER_CODES = { sgd: 0, adam: 1, adamw: 2, rmsprop: 3, adagrad: 4 } as const;
+export const OPTIMIZER_CODE_VALUES: readonly number[] = Object.values(OPTIMIZER_CODES);
 
 /** Doubles per layer in a diagnostics record (native/kernels/diagnostics.h). */
 export const DIAGNOSTICS_PER_LAYER = 5;

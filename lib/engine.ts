@@ -22,10 +22,12 @@ export interface EngineSpec {
   params: FloatArray;
   /** Gradient buffer, same layout. */
   grads: FloatArray;
-  /** Optimizer state (momentum velocity or Adam's first moment), same layout. */
+  /** Optimizer state (SGD's velocity, Adam's first moment, RMSprop's momentum buffer), same layout. */
   optM: FloatArray;
-  /** Optimizer state (Adam's second moment), same layout. */
+  /** Optimizer state (Adam's second moment, RMSprop's mean square, Adagrad's sum of squares), same layout. */
   optV: FloatArray;
+  /** Optimizer state (centered RMSprop's mean gradient), same layout. */
+  optG: FloatArray;
   /** xoshiro128** state (4 words) for dropout masks; advanced by training. */
   rng: Uint32Array;
   /** The library behind the native products; default `openblas` (the TypeScript backend has its own). */
@@ -38,7 +40,7 @@ export interface EngineSpec {
 
 /** Optimizer settings of one training call (native OptimizerConfig). */
 export interface OptimizerCall {
-  /** 0 = SGD, 1 = Adam. */
+  /** OPTIMIZER_CODES: 0 = SGD, 1 = Adam, 2 = AdamW, 3 = RMSprop, 4 = Adagrad. */
   type: number;
   learningRate: number;
   momentum?: number;
@@ -46,16 +48,25 @@ export interface OptimizerCall {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  alpha?: number;
+  centered?: boolean;
+  initialAccumulator?: number;
+  /** On weights only: the L2 penalty added to the gradient, or AdamW's decoupled decay. */
   weightDecay?: number;
   maxNorm?: number;
   clipNorm?: number;
 }
 
-/** A dataset: X [rows × inputs] and exactly one of Y [rows × outputs] or labels [rows]. */
+/** A dataset: X [rows × inputs], exactly one of Y [rows × outputs] or labels [rows], and optional row weights. */
 export interface DatasetCall {
   X: FloatArray;
   Y: FloatArray | null;
   labels: Int32Array | null;
+  /**
+   * Optional: a weight ≥ 0 per row [rows] (sample weight × class weight, see lib/row-weights.ts).
+   * Losses and gradients become weighted means Σ w_i L_i / Σ w_i; absent, every weight is 1.
+   */
+  weights?: FloatArray | null;
   rows: number;
 }
 
@@ -67,8 +78,10 @@ export interface TrainCall extends DatasetCall {
   /** 1-based optimizer step number of the first batch (Adam's t). */
   firstStep: number;
   optimizer: OptimizerCall;
-  /** Optional: receives the mean loss of each batch. */
+  /** Optional: receives the (weighted) mean loss of each batch; 0 for a batch whose weights are all 0. */
   stepLosses: Float64Array | null;
+  /** Optional: receives the Σ w of each batch (its row count without weights). */
+  stepWeights?: Float64Array | null;
   /** Optional: receives DIAGNOSTICS_PER_LAYER doubles per layer for the call's last batch. */
   diagnostics: Float64Array | null;
   /** Native only, data-parallel training: the MPI module's gradient reducer (an External), which averages each step's gradient across ranks. */
@@ -78,7 +91,7 @@ export interface TrainCall extends DatasetCall {
 }
 
 export interface EvaluateCall extends DatasetCall {
-  /** Also leave the gradient of the mean loss over all rows in spec.grads. */
+  /** Also leave the gradient of the (weighted) mean loss over all rows in spec.grads. */
   gradients: boolean;
 }
 
@@ -88,10 +101,12 @@ export interface PredictCall {
   out: FloatArray;
 }
 
-/** Sums over the rows of a call: per-example loss, and correct predictions (see lib/metrics.ts). */
+/** Sums over the rows of a call, each row times its weight: per-example loss, correct predictions (see lib/metrics.ts), weights. */
 export interface LossStats {
   lossSum: number;
   correct: number;
+  /** Σ of the rows' weights: the row count without weights. */
+  weightSum: number;
 }
 
 /** A backend network. */

@@ -6,6 +6,7 @@ import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type Regula
 import { ConfigError } from './errors';
 import { checkInteger, checkKnownKeys, checkNumber, describe } from './options';
 import { resolvePlateau, type ReduceOnPlateauOptions, type ResolvedPlateau } from './plateau';
+import { WEIGHT_KEYS, type WeightOptions } from './row-weights';
 import { resolveSchedule, type Schedule, type ScheduleOptions } from './schedule';
 
 /** What an epoch reports. Metrics are means over the epoch's examples (training loss as the weights moved). */
@@ -58,13 +59,13 @@ export interface EarlyStoppingOptions {
   restoreBestWeights?: boolean;
 }
 
-/** Options of fit and fitSync. */
-export interface FitOptions extends RegularizationOptions {
+/** Options of fit and fitSync. `sampleWeight` and `classWeight` weight the training rows (not the validation rows). */
+export interface FitOptions extends RegularizationOptions, WeightOptions {
   /** Default 1. */
   epochs?: number;
   /** Rows per step: 1 is pure SGD, the row count is full-batch gradient descent. Default 32. */
   batchSize?: number;
-  /** Default 0.01 for SGD, 0.001 for Adam. */
+  /** Default 0.01 for SGD, RMSprop and Adagrad, 0.001 for Adam and AdamW. */
   learningRate?: number;
   /** Visit the rows in a fresh seeded random order each epoch. Default true. */
   shuffle?: boolean;
@@ -116,12 +117,14 @@ export interface ResolvedFitOptions {
   validationSplit: number | undefined;
   earlyStopping: ResolvedEarlyStopping | null;
   distributed: { world: World; overlap: boolean } | null;
+  /** sampleWeight and classWeight as given; checked against the data by rowWeights. */
+  weights: WeightOptions;
 }
 
 const FIT_KEYS = [
   'epochs', 'batchSize', 'learningRate', 'shuffle', 'optimizer', 'schedule', 'validationData', 'validationSplit',
   'callbacks', 'earlyStopping', 'diagnostics', 'signal', 'weightDecay', 'maxNorm', 'clipNorm', 'reduceOnPlateau',
-  'distributed',
+  'distributed', ...WEIGHT_KEYS,
 ] as const;
 const CALLBACK_KEYS = ['onEpochEnd', 'onBatchEnd'] as const;
 
@@ -191,6 +194,11 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
   if (options.validationData !== undefined && (!Array.isArray(options.validationData) || options.validationData.length !== 2)) {
     throw new ConfigError('validationData must be [x, y]');
   }
+  if (options.distributed !== undefined && (options.sampleWeight !== undefined || options.classWeight !== undefined)) {
+    // Each rank's gradient is the weighted mean over its own rows; their plain average is the global
+    // weighted mean only when every rank's weights sum alike, so the combination is refused for now.
+    throw new ConfigError('sampleWeight and classWeight do not apply to a distributed fit yet: give each rank rows of equal weight');
+  }
   return {
     epochs,
     batchSize: checkInteger(options.batchSize ?? 32, 'batchSize', 1),
@@ -206,5 +214,6 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
     validationSplit: options.validationSplit === undefined ? undefined : checkNumber(options.validationSplit, 'validationSplit', 0, 1, true),
     earlyStopping: resolveEarlyStopping(options.earlyStopping),
     distributed: resolveDistributed(options.distributed),
+    weights: { sampleWeight: options.sampleWeight, classWeight: options.classWeight },
   };
 }

@@ -39,6 +39,8 @@ export class FitRun {
   private lossSum = 0;
   private correct = 0;
   private rows = 0;
+  /** Σ w of the epoch's rows (the row count without weights): the denominator of its loss and accuracy. */
+  private weight = 0;
   private learningRate = 0;
   private scheduled = 0;
   /** Steps taken in this fit (the per-step warmup counts them), and batches for onBatchEnd. */
@@ -84,6 +86,7 @@ export class FitRun {
     this.lossSum = 0;
     this.correct = 0;
     this.rows = 0;
+    this.weight = 0;
   }
 
   /** How many steps the next chunk may take: `wanted`, or 1 while the rate changes from step to step (per-step warmup). */
@@ -99,12 +102,19 @@ export class FitRun {
     return this.learningRate;
   }
 
-  /** Takes the result of a chunk of `count` rows in steps of `batchSize` (the last may be smaller). */
-  recordChunk(stepLosses: Float64Array, count: number, batchSize: number, stats: LossStats): void {
+  /**
+   * Takes the result of a chunk of `count` rows in steps of `batchSize` (the last may be smaller);
+   * with row weights, `stepWeights` holds each step's Σ w (TrainCall.stepWeights).
+   */
+  recordChunk(stepLosses: Float64Array, count: number, batchSize: number, stats: LossStats, stepWeights: Float64Array | null = null): void {
     const steps = Math.ceil(count / batchSize);
     const rowsOf = (k: number): number => Math.min(batchSize, count - k * batchSize);
     // Summed step by step, so the epoch's loss does not depend on how steps were chunked.
-    for (let k = 0; k < steps; k++) this.lossSum += stepLosses[k]! * rowsOf(k);
+    for (let k = 0; k < steps; k++) {
+      const weight = stepWeights ? stepWeights[k]! : rowsOf(k);
+      this.lossSum += stepLosses[k]! * weight;
+      this.weight += weight;
+    }
     this.correct += stats.correct;
     this.rows += count;
     const onBatchEnd = this.options.callbacks.onBatchEnd;
@@ -123,6 +133,11 @@ export class FitRun {
     return this.rows;
   }
 
+  /** Σ w of the rows trained so far in this epoch (their count without weights). */
+  get epochWeight(): number {
+    return this.weight;
+  }
+
   /**
    * Closes the epoch: its record, callbacks, plateau and early stopping. Returns true when training
    * must stop. Distributed, the sums of training and validation are taken over all ranks first, so
@@ -132,13 +147,13 @@ export class FitRun {
     const { loss } = this.target.architecture;
     const outputs = this.target.outputs;
     const seconds = (performance.now() - this.started) / 1000;
-    const sums = Float64Array.of(this.lossSum, this.correct, this.rows, validation?.stats.lossSum ?? 0, validation?.stats.correct ?? 0, validation?.rows ?? 0);
+    const sums = Float64Array.of(this.lossSum, this.correct, this.rows, this.weight, validation?.stats.lossSum ?? 0, validation?.stats.correct ?? 0, validation?.rows ?? 0);
     this.ranks?.sum(sums);
-    const [lossSum, correct, rows, valLossSum, valCorrect, valRows] = sums;
+    const [lossSum, correct, rows, weight, valLossSum, valCorrect, valRows] = sums;
     const record: EpochRecord = {
-      epoch: this.epoch, loss: lossSum / rows, learningRate: this.learningRate, seconds, samplesPerSecond: rows / Math.max(seconds, 1e-9),
+      epoch: this.epoch, loss: lossSum / weight, learningRate: this.learningRate, seconds, samplesPerSecond: rows / Math.max(seconds, 1e-9),
     };
-    if (reportsAccuracy(loss)) record.accuracy = correct / accuracyDenominator(loss, outputs, rows);
+    if (reportsAccuracy(loss)) record.accuracy = correct / accuracyDenominator(loss, outputs, weight);
     if (validation) {
       const evaluation = evaluationFromSums(loss, outputs, valLossSum, valCorrect, valRows);
       record.valLoss = evaluation.loss;

@@ -10,6 +10,7 @@ import { resolveFitOptions, type FitOptions } from './fit-options';
 import { FitRun } from './fit-run';
 import type { FitTarget, FlatData, History } from './fit-types';
 import type { MatrixInput, TargetInput } from './input';
+import { rowWeights } from './row-weights';
 import { checkInteger, describe } from './options';
 import { StreamBatcher, type Chunk } from './stream-batcher';
 
@@ -17,6 +18,8 @@ import { StreamBatcher, type Chunk } from './stream-batcher';
 export interface Batch {
   x: MatrixInput;
   y: TargetInput;
+  /** Optional: one weight ≥ 0 per row, the batch's `sampleWeight` (give it on every batch or on none). */
+  w?: ArrayLike<number>;
 }
 
 /** What `fit(source, …)` takes: called once per epoch, it returns the epoch's batches. */
@@ -24,8 +27,8 @@ export type BatchSource = () => Iterable<Batch> | AsyncIterable<Batch>;
 /** What `fitSync(source, …)` takes: the epoch's batches as a synchronous iterable. */
 export type SyncBatchSource = () => Iterable<Batch>;
 
-/** Options of a streamed fit: those of a matrix fit, less validationSplit and shuffle, plus shuffleBuffer. */
-export interface StreamFitOptions extends Omit<FitOptions, 'validationSplit' | 'shuffle' | 'batchSize' | 'distributed'> {
+/** Options of a streamed fit: those of a matrix fit, less validationSplit, shuffle, distributed and sampleWeight (a batch's `w`), plus shuffleBuffer. */
+export interface StreamFitOptions extends Omit<FitOptions, 'validationSplit' | 'shuffle' | 'batchSize' | 'distributed' | 'sampleWeight'> {
   /** Re-batch the stream into steps of this many rows (rows carry over between source batches). Default: each source batch is one step. */
   batchSize?: number;
   /** Shuffle rows through a seeded buffer of this many rows, as tf.data's shuffle(n); needs batchSize. Default 0: the stream's order. */
@@ -50,6 +53,7 @@ function resolveStreamOptions(options: StreamFitOptions) {
   if (o.validationSplit !== undefined) throw new ConfigError('validationSplit does not apply to a streamed fit (the stream has no end to hold rows out from); give validationData');
   if (o.distributed !== undefined) throw new ConfigError('distributed does not apply to a streamed fit yet; give each rank its shard as matrices: fit(xShard, yShard, { distributed })');
   if (o.shuffle !== undefined) throw new ConfigError('shuffle does not apply to a streamed fit; give shuffleBuffer: n to shuffle within a buffer of n rows');
+  if ((o as FitOptions).sampleWeight !== undefined) throw new ConfigError('sampleWeight does not apply to a streamed fit; give each batch its weights as a field w');
   const { batchSize, shuffleBuffer, ...rest } = o;
   const common = resolveFitOptions(rest as FitOptions);
   const rows = batchSize === undefined ? null : checkInteger(batchSize, 'batchSize', 1);
@@ -73,19 +77,23 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
   target.prepareOptimizer(common.optimizer.stateKey);
   const batcher = new StreamBatcher({ inputs: target.inputs, outputs: target.outputs, batchSize, shuffleBuffer, rng: target.shuffler });
   const stepLosses = [new Float64Array(MAX_CHUNK_STEPS), new Float64Array(MAX_CHUNK_STEPS)];
+  const stepWeights = [new Float64Array(MAX_CHUNK_STEPS), new Float64Array(MAX_CHUNK_STEPS)];
+  const { classWeight } = common.weights;
+  const weightTarget = { loss: target.architecture.loss, outputs: target.outputs, dtype: target.architecture.dtype };
   let which = 0;
   let chunkSteps = 1;
 
   function* train(chunk: Chunk): Generator<StreamRequest, void, StreamReply> {
     yield { kind: 'settle' }; // the chunk before has finished: its steps count for the rate
     const losses = stepLosses[(which ^= 1)]!;
+    const weights = chunk.data.weights ? stepWeights[which]! : null;
     const started = performance.now();
     const call: TrainCall = {
-      X: chunk.data.X, rows: chunk.count, ...chunk.data.targets, order: identityOrder(chunk.count), count: chunk.count, batchSize: chunk.batchSize,
-      firstStep: 0, optimizer: { ...common.optimizer.call, learningRate: run.currentRate() }, stepLosses: losses, diagnostics: run.diagnostics,
+      X: chunk.data.X, rows: chunk.count, ...chunk.data.targets, weights: chunk.data.weights, order: identityOrder(chunk.count), count: chunk.count, batchSize: chunk.batchSize,
+      firstStep: 0, optimizer: { ...common.optimizer.call, learningRate: run.currentRate() }, stepLosses: losses, stepWeights: weights, diagnostics: run.diagnostics,
     };
     const done = (stats: LossStats): void => {
-      run.recordChunk(losses, chunk.count, chunk.batchSize, stats);
+      run.recordChunk(losses, chunk.count, chunk.batchSize, stats, weights);
       chunkSteps = nextChunkSteps(target, Math.ceil(chunk.count / chunk.batchSize), performance.now() - started, MAX_CHUNK_STEPS);
     };
     yield { kind: 'train', call, done };
@@ -102,7 +110,9 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
         if (typeof batch !== 'object' || batch === null || !('x' in batch) || !('y' in batch)) {
           throw new DTypeError(`batch[${index}] of epoch ${epoch} must be an object { x, y }, got ${describe(batch)}`);
         }
-        batcher.add(target.prepareData(batch.x!, batch.y!, `batch[${index}].`));
+        const data = target.prepareData(batch.x!, batch.y!, `batch[${index}].`);
+        data.weights = rowWeights({ sampleWeight: batch.w, classWeight }, weightTarget, data.targets, data.rows, `batch[${index}].`, 'w');
+        batcher.add(data);
         for (let chunk; (chunk = batcher.take(run.chunkSteps(chunkSteps))) !== null; ) {
           if (run.aborted()) break;
           yield* train(chunk);
@@ -122,6 +132,7 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
     for (let chunk; (chunk = batcher.take(run.chunkSteps(chunkSteps), 'epoch-end')) !== null; ) yield* train(chunk);
     yield { kind: 'settle' };
     if (run.epochRows === 0) throw new ConfigError(`fit: epoch ${epoch}: the source yielded no rows (an empty epoch)`);
+    if (run.epochWeight === 0) throw new ConfigError(`fit: epoch ${epoch}: every row has the weight 0 (w × classWeight); at least one weight must be > 0`);
     const v = validation ? { stats: (yield { kind: 'validate', data: validation }) as LossStats, rows: validation.rows } : null;
     if (run.endEpoch(v)) break;
   }

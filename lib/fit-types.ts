@@ -50,6 +50,8 @@ export interface FlatData {
   X: FloatArray;
   rows: number;
   targets: FlatTargets;
+  /** Optional: a weight per row (lib/row-weights.ts), as streamed batches carry them. */
+  weights?: FloatArray | null;
 }
 
 /** The state a data-parallel fit starts from, rank 0's on every rank: the live arrays, and the step count to set. */

@@ -10,6 +10,7 @@ import type { FitTarget, FlatData, History } from './fit-types';
 import { ConfigError } from './errors';
 import { resolveFitOptions, type FitOptions, type ResolvedFitOptions } from './fit-options';
 import type { FlatTargets, MatrixInput, TargetInput } from './input';
+import { checkWeightTotal, rowWeights } from './row-weights';
 
 import { FitRun } from './fit-run';
 
@@ -70,6 +71,9 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   // Every check runs before the network changes.
   const options = resolveFitOptions(fitOptions);
   const { train: data, trainRows, validation } = prepareFitData(target, x, y, options);
+  const { architecture } = target;
+  const weights = rowWeights(options.weights, { loss: architecture.loss, outputs: target.outputs, dtype: architecture.dtype }, data.targets, data.rows);
+  if (weights) checkWeightTotal(weights, trainRows, 'the training rows');
   const batchSize = Math.min(options.batchSize, trainRows);
   const { ranks, stepsPerEpoch } = startDataParallel(target, options, trainRows, validation !== null, Math.ceil(trainRows / batchSize));
   const run = new FitRun(target, options, validation !== null, ranks);
@@ -81,6 +85,8 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   const order = new Int32Array(trainRows);
   for (let i = 0; i < trainRows; i++) order[i] = i;
   const stepLosses = new Float64Array(stepsPerEpoch);
+  // With weights a step's loss is a weighted mean: the engine reports each step's Σ w.
+  const stepWeights = weights ? new Float64Array(stepsPerEpoch) : null;
   let chunkSteps = 1;
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
@@ -96,12 +102,12 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
       const stats = yield {
         kind: 'train',
         call: {
-          X: data.X, rows: data.rows, ...data.targets, order: order.subarray(start), count, batchSize,
+          X: data.X, rows: data.rows, ...data.targets, weights, order: order.subarray(start), count, batchSize,
           firstStep: 0, optimizer: { ...options.optimizer.call, learningRate: run.currentRate() },
-          stepLosses, diagnostics: step + steps === stepsPerEpoch ? run.diagnostics : null, ...ranks?.trainExtras,
+          stepLosses, stepWeights, diagnostics: step + steps === stepsPerEpoch ? run.diagnostics : null, ...ranks?.trainExtras,
         },
       };
-      run.recordChunk(stepLosses, count, batchSize, stats);
+      run.recordChunk(stepLosses, count, batchSize, stats, stepWeights);
       chunkSteps = nextChunkSteps(target, steps, performance.now() - chunkStarted, stepsPerEpoch);
       step += steps;
     }

@@ -16,7 +16,10 @@ export type { FitOptions, DistributedFitOptions, EpochLogs, BatchLogs, FitCallba
 export type { Batch, BatchSource, SyncBatchSource, StreamFitOptions } from './fit-stream';
 export type { ReduceOnPlateauOptions } from './plateau';
 export type { WarmupOptions } from './schedule';
-export type { OptimizerOptions, RegularizationOptions } from './optimizer';
+export type {
+  OptimizerOptions, RegularizationOptions, SgdOptions, AdamOptions, AdamWOptions, RMSpropOptions, AdagradOptions,
+} from './optimizer';
+export type { WeightOptions } from './row-weights';
 export type { ScheduleOptions } from './schedule';
 export { backendInfo, setThreads, physicalCores } from './backend';
 export type { BackendInfo, ThreadOptions } from './backend';

@@ -15,6 +15,7 @@ import { toFlatMatrix, toTargets, type FlatMatrix, type FlatTargets, type Matrix
 import type { NetworkState, TrainingState } from './network-state';
 import { describe } from './options';
 import { Rng, seedState } from './rng';
+import { checkWeightOptions, checkWeightTotal, rowWeights } from './row-weights';
 
 /** Offsets of the random streams drawn from one seed. */
 const SHUFFLE_STREAM = 0x9e3779b9;
@@ -43,6 +44,7 @@ export class NetworkCore implements FitTarget {
   private readonly handle: EngineNetwork;
   private readonly optM: FloatArray;
   private readonly optV: FloatArray;
+  private readonly optG: FloatArray;
   private readonly dropoutRng: Uint32Array;
   private optimizerStep = 0;
   private optimizerKey: string | null = null;
@@ -60,6 +62,7 @@ export class NetworkCore implements FitTarget {
     this.grads = floatArray(this.dtype, count);
     this.optM = floatArray(this.dtype, count);
     this.optV = floatArray(this.dtype, count);
+    this.optG = floatArray(this.dtype, count);
     this.dropoutRng = seedState((this.seed + DROPOUT_STREAM) >>> 0);
     this.shuffler = new Rng((this.seed + SHUFFLE_STREAM) >>> 0);
     const initRng = new Rng(this.seed);
@@ -78,6 +81,7 @@ export class NetworkCore implements FitTarget {
       grads: this.grads,
       optM: this.optM,
       optV: this.optV,
+      optG: this.optG,
       rng: this.dropoutRng,
       blas: this.productEngine,
       mixedPrecision: a.mixedPrecision === 'bfloat16',
@@ -117,8 +121,19 @@ export class NetworkCore implements FitTarget {
     this.handle.predict({ X, rows, out });
   }
 
-  evaluateData(data: FlatData, gradients = false): LossStats {
-    return this.handle.evaluate({ X: data.X, rows: data.rows, ...data.targets, gradients });
+  /** Loss and correct sums over the data; `weights` (one per row, or null) makes them weighted. */
+  evaluateData(data: FlatData, gradients = false, weights: FloatArray | null = null): LossStats {
+    return this.handle.evaluate({ X: data.X, rows: data.rows, ...data.targets, weights, gradients });
+  }
+
+  /**
+   * The row weights from a call's `{ sampleWeight, classWeight }` (null when neither is given),
+   * checked against the data; `where` names the call in error messages.
+   */
+  weightsFor(data: FlatData, options: unknown, where: string): FloatArray | null {
+    const weights = rowWeights(checkWeightOptions(options, where), { loss: this.architecture.loss, outputs: this.outputs, dtype: this.dtype }, data.targets, data.rows, `${where}: `);
+    if (weights) checkWeightTotal(weights, data.rows, 'x');
+    return weights;
   }
 
   evaluateDataAsync(data: FlatData): Promise<LossStats> {
@@ -142,6 +157,7 @@ export class NetworkCore implements FitTarget {
     if (this.optimizerKey === stateKey) return;
     this.optM.fill(0);
     this.optV.fill(0);
+    this.optG.fill(0);
     this.optimizerStep = 0;
     this.optimizerKey = stateKey;
   }
@@ -174,6 +190,7 @@ export class NetworkCore implements FitTarget {
       params: this.params,
       optM: this.optM,
       optV: this.optV,
+      optG: this.optG,
       dropoutRng: this.dropoutRng,
       shuffleRng: this.shuffler.state,
       optimizerStep: this.optimizerStep,
@@ -186,6 +203,7 @@ export class NetworkCore implements FitTarget {
     this.params.set(state.params);
     this.optM.set(state.optM);
     this.optV.set(state.optV);
+    this.optG.set(state.optG);
     this.dropoutRng.set(state.dropoutRng);
     this.shuffler.state.set(state.shuffleRng);
     this.optimizerStep = state.optimizerStep;

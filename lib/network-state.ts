@@ -7,10 +7,12 @@ import type { FloatArray } from './dtype';
 export interface TrainingState {
   /** Flat parameters W^1 b^1 … W^L b^L, W^l row-major [out × in]. */
   params: FloatArray;
-  /** Optimizer state (momentum velocity or Adam's first moment), same layout as params. */
+  /** Optimizer state (SGD's velocity, Adam's first moment, RMSprop's momentum buffer), same layout as params. */
   optM: FloatArray;
-  /** Optimizer state (Adam's second moment), same layout as params. */
+  /** Optimizer state (Adam's second moment, RMSprop's mean square, Adagrad's sum of squares), same layout as params. */
   optV: FloatArray;
+  /** Optimizer state (centered RMSprop's mean gradient), same layout as params. */
+  optG: FloatArray;
   /** xoshiro128** state of the dropout masks. */
   dropoutRng: Uint32Array;
   /** xoshiro128** state of the epoch shuffles. */

@@ -16,19 +16,20 @@ import { modelToOnnx, type OnnxExportOptions } from './onnx';
 import type { ProductEngine } from './products';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions } from './optimizer';
 import { checkKnownKeys, describe } from './options';
+import { WEIGHT_KEYS, type WeightOptions } from './row-weights';
 import { loadModel, loadModelSync, modelFromBuffer, modelToBuffer, saveModel, saveModelSync, type DecodedModel, type LoadOptions } from './persistence';
 import { libraryVersion } from './version';
 
 export type { Evaluation, LayerWeights };
 
-/** Options of a single `trainStep`. */
-export interface StepOptions extends RegularizationOptions {
+/** Options of a single `trainStep`; `sampleWeight` and `classWeight` weight its rows as in `fit`. */
+export interface StepOptions extends RegularizationOptions, WeightOptions {
   learningRate: number;
   /** Default `sgd`. Shares optimizer state with `fit` while the settings are the same. */
   optimizer?: OptimizerOptions;
 }
 
-const STEP_KEYS = ['learningRate', 'optimizer', 'weightDecay', 'maxNorm', 'clipNorm'] as const;
+const STEP_KEYS = ['learningRate', 'optimizer', 'weightDecay', 'maxNorm', 'clipNorm', ...WEIGHT_KEYS] as const;
 
 /** Reads a network's state; set by the class's static block, which can see its private field. */
 let stateOf: (net: Network) => NetworkState;
@@ -101,23 +102,27 @@ export class Network {
     return { data: out, shape: [rows, core.outputs] };
   }
 
-  /** Mean loss over the rows of (x, y) and, for classification losses, accuracy. No dropout. */
-  evaluate(x: MatrixInput, y: TargetInput): Evaluation {
+  /**
+   * Mean loss over the rows of (x, y) and, for classification losses, accuracy. No dropout. With
+   * `weights` both are weighted means, Σ w_i L_i / Σ w_i (see {@link WeightOptions}).
+   */
+  evaluate(x: MatrixInput, y: TargetInput, weights?: WeightOptions): Evaluation {
     const core = this.#core;
     core.guard.check('evaluate', true);
     const data = core.prepareData(x, y, '');
-    const stats = core.evaluateData(data);
-    return evaluationFromSums(core.architecture.loss, core.outputs, stats.lossSum, stats.correct, data.rows);
+    const stats = core.evaluateData(data, false, core.weightsFor(data, weights, 'evaluate'));
+    return evaluationFromSums(core.architecture.loss, core.outputs, stats.lossSum, stats.correct, stats.weightSum);
   }
 
   /**
-   * ∂L/∂W^l and ∂L/∂b^l of the mean loss over the rows of (x, y), per layer, without updating the
-   * network (no dropout). For checking and teaching.
+   * ∂L/∂W^l and ∂L/∂b^l of the mean loss over the rows of (x, y) (the weighted mean with
+   * `weights`), per layer, without updating the network (no dropout). For checking and teaching.
    */
-  gradients(x: MatrixInput, y: TargetInput): LayerWeights[] {
+  gradients(x: MatrixInput, y: TargetInput, weights?: WeightOptions): LayerWeights[] {
     const core = this.#core;
     core.guard.check('gradients', true);
-    core.evaluateData(core.prepareData(x, y, ''), true);
+    const data = core.prepareData(x, y, '');
+    core.evaluateData(data, true, core.weightsFor(data, weights, 'gradients'));
     return layerViews(core.architecture, core.layout, core.grads.slice());
   }
 
@@ -142,7 +147,7 @@ export class Network {
 
   /**
    * One SGD (or given optimizer) step on all rows of (x, y) as one batch. Returns the batch's mean
-   * loss, measured before the update.
+   * (or weighted mean) loss, measured before the update.
    */
   trainStep(x: MatrixInput, y: TargetInput, learningRate: number | StepOptions): number {
     const core = this.#core;
@@ -153,14 +158,15 @@ export class Network {
     const lr = checkLearningRate(options.learningRate);
     const optimizer = resolveOptimizer(options.optimizer, options);
     const data = core.prepareData(x, y, '');
+    const weights = core.weightsFor(data, { sampleWeight: options.sampleWeight, classWeight: options.classWeight }, 'trainStep');
     core.prepareOptimizer(optimizer.stateKey);
     const order = new Int32Array(data.rows);
     for (let i = 0; i < data.rows; i++) order[i] = i;
     const stats = core.trainBatches({
-      X: data.X, rows: data.rows, ...data.targets, order, count: data.rows, batchSize: data.rows,
+      X: data.X, rows: data.rows, ...data.targets, weights, order, count: data.rows, batchSize: data.rows,
       optimizer: { ...optimizer.call, learningRate: lr }, firstStep: 0, stepLosses: null, diagnostics: null,
     });
-    return stats.lossSum / data.rows;
+    return stats.lossSum / stats.weightSum;
   }
 
   /**

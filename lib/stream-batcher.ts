@@ -17,17 +17,20 @@ export interface Chunk {
 /** Bytes of rows one chunk buffer may hold: the chunk of steps handed to the backend at once. */
 const CHUNK_BUFFER_BYTES = 4 * 1024 * 1024;
 
-/** Row storage: features and either dense targets or labels, growable. */
+/** Row storage: features, either dense targets or labels, and optionally row weights; growable. */
 class Rows {
   X: FloatArray;
   Y: FloatArray | null;
   labels: Int32Array | null;
+  weights: FloatArray | null;
   count = 0;
 
   constructor(private readonly like: FlatData, private readonly inputs: number, private readonly outputs: number, public capacity: number) {
-    this.X = floatArray(like.X instanceof Float64Array ? 'float64' : 'float32', capacity * inputs);
-    this.Y = like.targets.Y ? floatArray(like.X instanceof Float64Array ? 'float64' : 'float32', capacity * outputs) : null;
+    const dtype = like.X instanceof Float64Array ? 'float64' : 'float32';
+    this.X = floatArray(dtype, capacity * inputs);
+    this.Y = like.targets.Y ? floatArray(dtype, capacity * outputs) : null;
     this.labels = like.targets.labels ? new Int32Array(capacity) : null;
+    this.weights = like.weights ? floatArray(dtype, capacity) : null;
   }
 
   /** Makes room for `rows` rows, keeping the ones held. */
@@ -37,7 +40,8 @@ class Rows {
     grown.X.set(this.X.subarray(0, this.count * this.inputs));
     if (grown.Y && this.Y) grown.Y.set(this.Y.subarray(0, this.count * this.outputs));
     if (grown.labels && this.labels) grown.labels.set(this.labels.subarray(0, this.count));
-    Object.assign(this, { X: grown.X, Y: grown.Y, labels: grown.labels, capacity: rows });
+    if (grown.weights && this.weights) grown.weights.set(this.weights.subarray(0, this.count));
+    Object.assign(this, { X: grown.X, Y: grown.Y, labels: grown.labels, weights: grown.weights, capacity: rows });
   }
 
   /** Copies rows [from, from + n) of `source` to row `at`. */
@@ -46,6 +50,7 @@ class Rows {
     this.X.set(source.X.subarray(from * inputs, (from + n) * inputs), at * inputs);
     if (this.Y) this.Y.set(source.targets.Y!.subarray(from * outputs, (from + n) * outputs), at * outputs);
     if (this.labels) this.labels.set(source.targets.labels!.subarray(from, from + n), at);
+    if (this.weights) this.weights.set(source.weights!.subarray(from, from + n), at);
   }
 
   /** Copies row `from` of `source` (another Rows) to row `at`. */
@@ -54,6 +59,7 @@ class Rows {
     this.X.set(source.X.subarray(from * inputs, (from + 1) * inputs), at * inputs);
     if (this.Y) this.Y.set(source.Y!.subarray(from * outputs, (from + 1) * outputs), at * outputs);
     if (this.labels) this.labels[at] = source.labels![from]!;
+    if (this.weights) this.weights[at] = source.weights![from]!;
   }
 
   view(): FlatData {
@@ -61,6 +67,7 @@ class Rows {
       X: this.X.subarray(0, this.count * this.inputs),
       rows: this.count,
       targets: { Y: this.Y ? this.Y.subarray(0, this.count * this.outputs) : null, labels: this.labels ? this.labels.subarray(0, this.count) : null },
+      weights: this.weights ? this.weights.subarray(0, this.count) : null,
     };
   }
 }
@@ -102,6 +109,10 @@ export class StreamBatcher {
       throw new ShapeError(`batch[${this.inputIndex}].y holds ${kind === 'labels' ? 'class labels' : 'target rows'}, but the batches before held ${this.kind === 'labels' ? 'class labels' : 'target rows'}`);
     }
     this.kind = kind;
+    const weighted = Boolean(batch.weights);
+    if (this.buffers.length > 0 && weighted !== (this.buffers[0]!.weights !== null)) {
+      throw new ShapeError(`batch[${this.inputIndex}] ${weighted ? 'has' : 'has no'} weights w, but the batches before ${weighted ? 'had none' : 'had them'}`);
+    }
     if (this.buffers.length === 0) {
       const rowBytes = (this.o.inputs + this.o.outputs) * batch.X.BYTES_PER_ELEMENT;
       const first = Math.max(1, this.o.batchSize ?? batch.rows);

@@ -119,7 +119,7 @@ describe('asynchronous fit (native)', () => {
 
   it.each<[string, FitOptions, RegExp]>([
     ['negative weight decay', { weightDecay: -1 }, /weightDecay must be in \[0/],
-    ['unknown optimizer', { optimizer: 'rmsprop' as never }, /unknown optimizer 'rmsprop'/],
+    ['unknown optimizer', { optimizer: 'adamax' as never }, /unknown optimizer 'adamax'/],
     ['unknown schedule', { schedule: { type: 'linear' } as never }, /unknown schedule 'linear'/],
     ['negative patience', { earlyStopping: { patience: -1 } }, /earlyStopping\.patience must be in \[0/],
     ['momentum ≥ 1', { optimizer: { type: 'sgd', momentum: 1 } }, /optimizer\.momentum must be in \[0, 1\)/],

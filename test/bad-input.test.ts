@@ -52,6 +52,11 @@ const CASES: Case[] = [
     w[1]!.bias[2] = NaN;
     n.setWeights(w);
   }, NonFiniteError, /layers\[1\]\.bias\[2\] = NaN/],
+  ['an RMSprop alpha of 1', (n) => n.fitSync(X, Y, { optimizer: { type: 'rmsprop', alpha: 1 } }), ConfigError, /optimizer\.alpha must be in \[0, 1\)/],
+  ['AdamW with the L2 weightDecay', (n) => n.trainStep(X, Y, { learningRate: 0.1, optimizer: 'adamw', weightDecay: 0.1 }), ConfigError, /does not combine with optimizer 'adamw'/],
+  ['a negative sample weight', (n) => n.fitSync(X, Y, { sampleWeight: [1, -1, 1, 1] }), ConfigError, /sampleWeight\[1\] is -1; weights must be finite numbers ≥ 0/],
+  ['sampleWeight of the wrong length', (n) => n.fitSync(X, Y, { sampleWeight: new Float32Array(5) }), ShapeError, /sampleWeight has 5 weights but x has 4 rows/],
+  ['an unknown classWeight label', (n) => n.evaluate(X, Y, { classWeight: { 4: 2 } }), ConfigError, /classWeight has the unknown class label '4'/],
   ['labels for an mse network with several outputs', (n) => {
     const m = new Network({ inputs: 3, layers: [{ units: 2, activation: 'identity' }], loss: 'mse', seed: 1, backend: n.backend });
     m.fitSync(X, Y);

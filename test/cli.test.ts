@@ -115,6 +115,33 @@ describe('blasprop train / evaluate / predict on CSV', () => {
     expect(fs.readdirSync(dir).filter((n) => n.startsWith('.'))).toEqual([]);
   });
 
+  it.each([
+    ['adamw', 'AdamW, learning rate 0.001', '["adamw",0.9,0.999,1e-8]'],
+    ['rmsprop', 'RMSprop, learning rate 0.01', '["rmsprop",0.99,1e-8,0,false]'],
+    ['adagrad', 'Adagrad, learning rate 0.01', '["adagrad",1e-10,0]'],
+  ])('--optimizer %s trains with the library defaults and saves its optimizer state', (name, summary, key) => {
+    const out = file(`${name}.blasprop`);
+    const r = cli(['train', '--data', file('train.csv'), '--label-column', 'colour', '--layers', '8', '--epochs', '3', '--seed', '3', '--optimizer', name, '--out', out]);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(summary);
+    const bytes = fs.readFileSync(out);
+    const header = JSON.parse(bytes.subarray(16, 16 + bytes.readUInt32LE(12)).toString('utf8')) as { optimizer: { key: string; step: number } };
+    expect(header.optimizer.key).toBe(key);
+    expect(header.optimizer.step).toBe(3 * Math.ceil(150 / 64));
+  });
+
+  it('--weight-decay is the decoupled decay with --optimizer adamw (and changes the weights)', () => {
+    const train = (extra: string[], out: string): Buffer => {
+      const r = cli(['train', '--data', file('train.csv'), '--label-column', 'colour', '--layers', '8', '--epochs', '3', '--seed', '3', '--optimizer', 'adamw', ...extra, '--quiet', '--out', file(out)]);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const bytes = fs.readFileSync(file(out));
+      return bytes.subarray(Math.ceil((16 + bytes.readUInt32LE(12) + 4) / 8) * 8);
+    };
+    expect(train(['--weight-decay', '0.5'], 'wd.blasprop').equals(train([], 'nowd.blasprop'))).toBe(false);
+  });
+
   it('evaluate prints the accuracy of the model on labelled data', () => {
     const r = cli(['evaluate', '--model', file('m.blasprop'), '--data', file('test.csv')]);
     expect(r.stderr).toBe('');

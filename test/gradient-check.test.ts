@@ -1,7 +1,7 @@
 // Analytic gradients of both backends (float64) against central finite differences of the loss (five-point stencil),
 // for every allowed activation × loss pairing, depths 1–4 and batch sizes 1, 3 and 16.
 import { describe, expect, it } from 'vitest';
-import { Network, type ActivationName, type LossName, type NetworkOptions } from '../lib';
+import { Network, type ActivationName, type LossName, type NetworkOptions, type WeightOptions } from '../lib';
 import { resolveArchitecture } from '../lib/architecture';
 import { ACTIVATIONS, LOSSES } from '../lib/codes';
 import { BACKENDS } from './helpers/backends';
@@ -41,8 +41,8 @@ function targetsFor(loss: LossName, rows: number, outputs: number, rand: () => n
  * and the worst element error |analytic − numeric| / (max(|analytic|, |numeric|) + 1e-4), which bounds
  * single entries too (the floor is the accuracy finite differences can give on entries near zero).
  */
-function gradientError(net: Network, x: number[][], y: number[][] | number[]): { vector: number; element: number; kinks: number; entries: number } {
-  const analytic = net.gradients(x, y);
+function gradientError(net: Network, x: number[][], y: number[][] | number[], rowWeights?: WeightOptions): { vector: number; element: number; kinks: number; entries: number } {
+  const analytic = net.gradients(x, y, rowWeights);
   const weights = net.getWeights();
   let vector = 0, element = 0, kinks = 0, entries = 0;
   weights.forEach((layer, l) => {
@@ -55,7 +55,7 @@ function gradientError(net: Network, x: number[][], y: number[][] | number[]): {
         const lossAt = (delta: number): number => {
           values[k] = original + delta;
           net.setWeights(weights);
-          return net.evaluate(x, y).loss;
+          return net.evaluate(x, y, rowWeights).loss;
         };
         const near = (lossAt(H) - lossAt(-H)) / (2 * H);
         const far = (lossAt(2 * H) - lossAt(-2 * H)) / (4 * H);
@@ -112,5 +112,33 @@ describe.each(BACKENDS)('gradient check, %s backend, float64', (backend) => {
     };
     check(gradientError(net, x, y));
     if (out.loss === 'cross-entropy') check(gradientError(net, x, targetsFor(out.loss, batch, outputs, rand, true)));
+  });
+});
+
+describe.each(BACKENDS)('gradient check of the weighted loss Σ w_i L_i / Σ w_i, %s backend, float64', (backend) => {
+  const cases = OUTPUTS.filter((o) => o.loss !== 'mse' || o.activation === 'tanh');
+  it.each(cases)('tanh × 3 layers → $activation + $loss, sampleWeight (and classWeight for classification)', ({ activation, loss }) => {
+    const rand = lcg(9000 + ACTIVATIONS.indexOf(activation) * 7 + LOSSES.indexOf(loss) * 17);
+    const outputs = loss === 'binary-cross-entropy' ? 1 : 3;
+    const net = new Network({
+      inputs: 3, loss, dtype: 'float64', seed: 77, backend,
+      layers: [{ units: 5, activation: 'tanh', init: { type: 'normal', std: 0.8 } }, { units: 4, activation: 'tanh', init: { type: 'normal', std: 0.8 } }, { units: outputs, activation, init: { type: 'normal', std: 0.8 } }],
+    });
+    const rows = 12;
+    const x = randomRows(rows, 3, rand, 1.5);
+    const y = targetsFor(loss, rows, outputs, rand, false);
+    const sampleWeight = Array.from({ length: rows }, (_, r) => (r % 4 === 0 ? 0 : 0.2 + 2 * ((rand() + 1) / 2)));
+    const check = (result: ReturnType<typeof gradientError>): void => {
+      expect(result.vector).toBeLessThan(1e-6);
+      expect(result.element).toBeLessThan(1e-6);
+      expect(result.kinks).toBe(0);
+    };
+    check(gradientError(net, x, y, { sampleWeight }));
+    if (loss !== 'mse') check(gradientError(net, x, y, { sampleWeight, classWeight: { 0: 3, 1: 0.5 } }));
+    if (loss === 'cross-entropy') check(gradientError(net, x, targetsFor(loss, rows, outputs, rand, true), { classWeight: { 2: 4 } }));
+    // The weights matter: the weighted gradient differs from the unweighted one.
+    const plain = net.gradients(x, y)[0]!.weight;
+    const weighted = net.gradients(x, y, { sampleWeight })[0]!.weight;
+    expect(Math.max(...plain.map((v, k) => Math.abs(v - weighted[k]!)))).toBeGreaterThan(1e-3 * Math.max(...plain.map(Math.abs)));
   });
 });

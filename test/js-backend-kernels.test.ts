@@ -194,6 +194,10 @@ const OPTIMIZERS: Record<string, OptimizerCall> = {
   'nesterov+clip': { type: OPTIMIZER_CODES.sgd, learningRate: 0.05, momentum: 0.8, nesterov: true, clipNorm: 0.5 },
   'adam+decay': { type: OPTIMIZER_CODES.adam, learningRate: 0.01, weightDecay: 0.001 },
   'adam custom+clip+max-norm': { type: OPTIMIZER_CODES.adam, learningRate: 0.02, beta1: 0.8, beta2: 0.99, epsilon: 1e-6, clipNorm: 0.4, maxNorm: 1.1 },
+  'adamw': { type: OPTIMIZER_CODES.adamw, learningRate: 0.01, epsilon: 1e-8, weightDecay: 0.05 },
+  'rmsprop': { type: OPTIMIZER_CODES.rmsprop, learningRate: 0.01, alpha: 0.99, epsilon: 1e-8 },
+  'rmsprop centered+momentum+decay': { type: OPTIMIZER_CODES.rmsprop, learningRate: 0.005, alpha: 0.9, epsilon: 1e-6, momentum: 0.7, centered: true, weightDecay: 0.01 },
+  'adagrad+clip': { type: OPTIMIZER_CODES.adagrad, learningRate: 0.05, epsilon: 1e-10, initialAccumulator: 0.1, clipNorm: 0.6 },
 };
 
 const BATCH_SIZES = [1, 3, 16];
@@ -222,6 +226,7 @@ function makePair(binding: Binding, dtype: Dtype, arch: Arch, seed: number): Pai
       grads: floatArray(dtype, n),
       optM: floatArray(dtype, n),
       optV: floatArray(dtype, n),
+      optG: floatArray(dtype, n),
       rng: seedState(seed + 1),
     };
     spec.params.set(params);
@@ -235,7 +240,16 @@ interface Data {
   X: FloatArray;
   Y: FloatArray | null;
   labels: Int32Array | null;
+  weights?: FloatArray | null;
   rows: number;
+}
+
+/** The data with row weights in [0, 2), rows 0–2 and every fifth row weighing 0. */
+function withWeights(dtype: Dtype, data: Data, seed: number): Data {
+  const rng = new Rng(seed);
+  const weights = floatArray(dtype, data.rows);
+  for (let r = 0; r < data.rows; r++) weights[r] = r < 3 || r % 5 === 0 ? 0 : 2 * rng.uniform();
+  return { ...data, weights };
 }
 
 function makeData(dtype: Dtype, arch: Arch, rows: number, seed: number): Data {
@@ -282,16 +296,18 @@ function trainAndCompare(pair: Pair, arch: Arch, data: Data, optimizer: Optimize
     const wantDiagnostics = call >= 1; // the last batch of these calls takes the explicit-gradient path
     const results: LossStats[] = [];
     const stepLosses: Float64Array[] = [];
+    const stepWeights: Float64Array[] = [];
     const diagnostics: Array<Float64Array | null> = [];
     for (const net of pair.nets) {
-      const losses = new Float64Array(steps);
+      const losses = new Float64Array(steps), weights = new Float64Array(steps).fill(-1);
       const diag = wantDiagnostics ? new Float64Array(L * DIAGNOSTICS_PER_LAYER).fill(-7) : null;
       const trainCall: TrainCall = {
-        X: data.X, Y: data.Y, labels: data.labels, rows: data.rows,
-        order, count, batchSize, firstStep: step, optimizer, stepLosses: losses, diagnostics: diag,
+        X: data.X, Y: data.Y, labels: data.labels, weights: data.weights, rows: data.rows,
+        order, count, batchSize, firstStep: step, optimizer, stepLosses: losses, stepWeights: weights, diagnostics: diag,
       };
       results.push(net.trainBatches(trainCall));
       stepLosses.push(losses);
+      stepWeights.push(weights);
       diagnostics.push(diag);
     }
     step += steps;
@@ -301,10 +317,14 @@ function trainAndCompare(pair: Pair, arch: Arch, data: Data, optimizer: Optimize
     expectClose(js.params, native.params, tol, `${what}: params`);
     expectClose(js.optM, native.optM, tol, `${what}: optM`);
     expectClose(js.optV, native.optV, tol, `${what}: optV`);
+    expectClose(js.optG, native.optG, tol, `${what}: optG`);
     if (wantDiagnostics || !isFused(optimizer)) expectClose(js.grads, native.grads, tol, `${what}: grads`);
     expectNumberClose(results[1].lossSum, results[0].lossSum, tol, `${what}: lossSum`);
-    expect(results[1].correct, `${what}: correct`).toBe(results[0].correct);
+    expectNumberClose(results[1].correct, results[0].correct, tol, `${what}: correct`);
+    expectNumberClose(results[1].weightSum, results[0].weightSum, tol, `${what}: weightSum`);
     expectClose(stepLosses[1], stepLosses[0], tol, `${what}: stepLosses`);
+    expectClose(stepWeights[1], stepWeights[0], tol, `${what}: stepWeights`);
+    if (!data.weights) expect(Array.from(stepWeights[0]), `${what}: stepWeights without weights`).toEqual(Array.from({ length: steps }, (_, k) => Math.min(batchSize, count - k * batchSize)));
     if (wantDiagnostics) {
       const [dn, dj] = diagnostics as [Float64Array, Float64Array];
       for (let k = 0; k < dn.length; k++) {
@@ -319,16 +339,18 @@ function isFused(c: OptimizerCall): boolean {
   return c.type === OPTIMIZER_CODES.sgd && !c.momentum && !c.clipNorm;
 }
 
-/** evaluate (with and without gradients, over more than one 512-row chunk) and predict on both networks. */
-function compareInference(pair: Pair, arch: Arch, dtype: Dtype, tol: number): void {
-  const data = makeData(dtype, arch, 700, 4242);
+/** evaluate (with and without gradients, over more than one 512-row chunk; weighted too) and predict on both networks. */
+function compareInference(pair: Pair, arch: Arch, dtype: Dtype, tol: number, weighted = false): void {
+  const plain = makeData(dtype, arch, 700, 4242);
+  const data = weighted ? withWeights(dtype, plain, 4243) : plain;
   const out = arch.sizes[arch.sizes.length - 1];
   const stats: LossStats[] = [];
   for (const gradients of [false, true]) {
-    for (const net of pair.nets) stats.push(net.evaluate({ X: data.X, Y: data.Y, labels: data.labels, rows: data.rows, gradients }));
+    for (const net of pair.nets) stats.push(net.evaluate({ X: data.X, Y: data.Y, labels: data.labels, weights: data.weights, rows: data.rows, gradients }));
   }
   expectNumberClose(stats[1].lossSum, stats[0].lossSum, tol, 'evaluate lossSum');
-  expect(stats[1].correct).toBe(stats[0].correct);
+  expectNumberClose(stats[1].correct, stats[0].correct, tol, 'evaluate correct');
+  expectNumberClose(stats[1].weightSum, stats[0].weightSum, tol, 'evaluate weightSum');
   expect(stats[3]).toEqual(stats[1]); // gradients: true changes nothing else
   expectClose(pair.specs[1].grads, pair.specs[0].grads, tol, 'evaluate gradients');
   const outs = pair.nets.map((net) => {
@@ -353,6 +375,20 @@ describe('TypeScript backend matches the native addon (float64, 1e-9 relative)',
             compareInference(pair, arch, 'float64', 1e-9);
           });
         }
+      }
+    });
+  });
+
+  describe('with row weights (some 0)', () => {
+    ARCHS.forEach((arch, a) => {
+      for (const optName of ['sgd', 'momentum+decay', 'adamw', 'rmsprop centered+momentum+decay']) {
+        it(`${arch.name}, ${optName}, batch 3`, () => {
+          const seed = 500 + 10 * a;
+          const pair = makePair(binding, 'float64', arch, seed);
+          const data = withWeights('float64', makeData('float64', arch, 20, seed + 7), seed + 8);
+          trainAndCompare(pair, arch, data, OPTIMIZERS[optName], 3, 3, 1e-9, seed + 11);
+          compareInference(pair, arch, 'float64', 1e-9, true);
+        });
       }
     });
   });
@@ -382,6 +418,7 @@ describe('TypeScript backend matches the native addon (float32, 1e-4 relative af
   const cases: Array<[number, string, number]> = [
     [0, 'sgd', 1], [1, 'momentum+decay', 3], [1, 'adam+decay', 16], [3, 'nesterov+clip', 3], [3, 'sgd+decay+max-norm', 16],
     [4, 'adam custom+clip+max-norm', 1], [5, 'sgd+clip', 3], [2, 'adam+decay', 3], [6, 'sgd', 16],
+    [1, 'adamw', 3], [2, 'rmsprop centered+momentum+decay', 16], [3, 'adagrad+clip', 1], [0, 'rmsprop', 3],
   ];
   for (const [a, optName, batchSize] of cases) {
     const arch = ARCHS[a];
@@ -420,6 +457,12 @@ describe('argument checks', () => {
     expect(() => net.trainBatches({ ...base, labels: new Int32Array(10).fill(3) })).toThrow(/label/);
     expect(() => net.trainBatches({ ...base, stepLosses: new Float64Array(3) })).toThrow(/stepLosses/);
     expect(() => net.trainBatches({ ...base, diagnostics: new Float64Array(9) })).toThrow(/diagnostics/);
+    const native = makePair(loadBinding(), 'float64', arch, 1).nets[0];
+    for (const engine of [net, native]) {
+      expect(() => engine.trainBatches({ ...base, weights: new Float64Array(9) })).toThrow(/'weights'/);
+      expect(() => engine.evaluate({ ...data, weights: new Float32Array(10), gradients: false })).toThrow(/'weights' must be a Float64Array/);
+      expect(() => engine.trainBatches({ ...base, optimizer: { type: 5, learningRate: 0.1 } })).toThrow(/unknown optimizer type/);
+    }
     expect(() => net.evaluate({ ...data, labels: null, gradients: false })).toThrow(/exactly one/);
     expect(() => net.predict({ X: data.X, rows: 10, out: new Float64Array(29) })).toThrow(/'out'/);
     expect(Array.from(s.params)).toEqual(Array.from(before));

@@ -1,7 +1,8 @@
 // The oneDNN product engine against the OpenBLAS one: the same training in float32 agrees within
-// 1e-5 relative after 20 steps (SGD, momentum, Adam, dropout, weight decay, a partial last batch),
-// its float32 gradients pass a check against float64 finite differences, and the choice of engine
-// (blas option, BLASPROP_BLAS, the 'auto' rule, bad choices) behaves as documented.
+// 1e-5 relative after 20 steps (SGD, momentum, Adam, AdamW, RMSprop, Adagrad, row weights, dropout,
+// weight decay, a partial last batch), its float32 gradients pass a check against float64 finite
+// differences, and the choice of engine (blas option, BLASPROP_BLAS, the 'auto' rule, bad choices)
+// behaves as documented.
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -42,6 +43,10 @@ const TRAININGS: [string, Partial<NetworkOptions>, FitOptions][] = [
   ['momentum', {}, { learningRate: 0.05, optimizer: { type: 'sgd', momentum: 0.9 } }],
   ['Nesterov momentum with clipping', {}, { learningRate: 0.05, optimizer: { type: 'sgd', momentum: 0.9, nesterov: true }, clipNorm: 1 }],
   ['Adam', {}, { learningRate: 0.01, optimizer: 'adam' }],
+  ['AdamW', {}, { learningRate: 0.01, optimizer: { type: 'adamw', weightDecay: 0.05 } }],
+  ['centered RMSprop with momentum and weight decay', {}, { learningRate: 0.002, optimizer: { type: 'rmsprop', centered: true, momentum: 0.5 }, weightDecay: 1e-3 }],
+  ['Adagrad', {}, { learningRate: 0.05, optimizer: { type: 'adagrad', initialAccumulator: 0.1 } }],
+  ['Adam with sampleWeight and classWeight', {}, { learningRate: 0.01, optimizer: 'adam', sampleWeight: Array.from({ length: 100 }, (_, r) => (r % 5) / 2), classWeight: { 1: 3 } }],
   ['dropout with SGD', { inputDropout: 0.1, layers: [{ units: 24, activation: 'tanh', dropout: 0.3 }, { units: 16, activation: 'relu', dropout: 0.2 }, { units: 4 }] }, { learningRate: 0.1 }],
 ];
 

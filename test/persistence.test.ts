@@ -105,6 +105,14 @@ const CASES: TrainingCase[] = [
     options: { ...BASE, dtype: 'float64', layers: [{ units: 10, activation: 'relu', dropout: 0.5 }, { units: 8, activation: 'relu', dropout: 0.25 }, { units: 3, activation: 'softmax' }] },
     fit: { epochs: 2, batchSize: 7, learningRate: 0.01, optimizer: 'adam' },
   },
+  { name: 'AdamW, float64', options: { ...BASE, dtype: 'float64' }, fit: { epochs: 2, batchSize: 5, learningRate: 0.01, optimizer: { type: 'adamw', weightDecay: 0.1 } } },
+  { name: 'RMSprop, float32', options: BASE, fit: { epochs: 2, batchSize: 8, learningRate: 0.005, optimizer: 'rmsprop' } },
+  {
+    name: 'centered RMSprop with momentum (format version 2), float64',
+    options: { ...BASE, dtype: 'float64' },
+    fit: { epochs: 2, batchSize: 6, learningRate: 0.002, optimizer: { type: 'rmsprop', centered: true, momentum: 0.5 } },
+  },
+  { name: 'Adagrad, float32', options: BASE, fit: { epochs: 2, batchSize: 8, learningRate: 0.05, optimizer: { type: 'adagrad', initialAccumulator: 0.1 } } },
 ];
 
 let dir: string;
@@ -122,7 +130,7 @@ function stateBytes(net: Network): Buffer {
   const s = networkState(net);
   const bytes = (a: ArrayBufferView): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
   return Buffer.concat([
-    bytes(s.params), bytes(s.optM), bytes(s.optV), bytes(s.dropoutRng), bytes(s.shuffleRng),
+    bytes(s.params), bytes(s.optM), bytes(s.optV), bytes(s.optG), bytes(s.dropoutRng), bytes(s.shuffleRng),
     Buffer.from(JSON.stringify([s.optimizerStep, s.optimizerKey, s.seed])),
   ]);
 }
@@ -344,6 +352,60 @@ describe('file format', () => {
     expect(buf.length).toBe(dataStart + last.offset + last.byteLength);
   });
 
+  it('format version 2 only when optG holds state: centered RMSprop adds the optG section', () => {
+    const net = new Network({ ...BASE, dtype: 'float64', backend: 'js' });
+    const plain = new Network({ ...BASE, dtype: 'float64', backend: 'js' });
+    net.fitSync(X, LABELS, { epochs: 1, batchSize: 8, learningRate: 0.002, optimizer: { type: 'rmsprop', centered: true } });
+    plain.fitSync(X, LABELS, { epochs: 1, batchSize: 8, learningRate: 0.002, optimizer: { type: 'rmsprop' } });
+    const state = networkState(net);
+    expect(state.optG.some((v) => v !== 0)).toBe(true);
+    expect(networkState(plain).optG.every((v) => v === 0)).toBe(true);
+
+    const buf = net.toBuffer();
+    expect(buf.readUInt32LE(8)).toBe(2);
+    const { header, dataStart } = parseFile(buf);
+    expect(header.formatVersion).toBe(2);
+    expect(header.sections.map((s) => s.name)).toEqual(['params', 'optM', 'optV', 'optG']);
+    const optG = header.sections[3]!;
+    const bytes = buf.subarray(dataStart + optG.offset, dataStart + optG.offset + optG.byteLength);
+    expect(optG.crc32).toBe(crc32(bytes));
+    for (let k = 0; k < optG.length; k++) expect(bytes.readDoubleLE(8 * k)).toBe(state.optG[k]);
+    expect(Array.from(networkState(Network.fromBuffer(buf)).optG)).toEqual(Array.from(state.optG));
+
+    // Without state in optG the file stays version 1, readable by every blasprop, and loads with optG all zeros.
+    const old = plain.toBuffer();
+    expect(old.readUInt32LE(8)).toBe(1);
+    expect(parseFile(old).header.sections.map((s) => s.name)).toEqual(['params', 'optM', 'optV']);
+    expect(networkState(Network.fromBuffer(old)).optG.every((v) => v === 0)).toBe(true);
+  });
+
+  it('a version-1 file written by blasprop before format version 2 existed loads and writes back the same bytes', () => {
+    // Written by main at 79f08cb: Adam state after 3 epochs, float64, with dropout.
+    const old = fs.readFileSync(path.join(__dirname, 'fixtures', 'model-v1-adam.blasprop'));
+    for (const backend of BACKENDS) {
+      const net = Network.fromBuffer(old, { backend });
+      expect(networkState(net).optimizerKey).toBe('["adam",0.9,0.999,1e-8]');
+      expect(networkState(net).optG.every((v) => v === 0)).toBe(true);
+      const again = net.toBuffer();
+      const a = parseFile(old), b = parseFile(again);
+      expect(again.readUInt32LE(8)).toBe(1);
+      const { createdAt: _a, library: _la, ...headerA } = a.header;
+      const { createdAt: _b, library: _lb, ...headerB } = b.header;
+      expect(headerB).toEqual(headerA);
+      expect(again.subarray(b.dataStart).equals(old.subarray(a.dataStart))).toBe(true);
+    }
+  });
+
+  it('a version-2 header must list optG, and a version-1 header must not', async () => {
+    const net = new Network({ ...BASE, dtype: 'float64', backend: 'js' });
+    net.fitSync(X, LABELS, { epochs: 1, batchSize: 8, learningRate: 0.002, optimizer: { type: 'rmsprop', centered: true } });
+    const v2 = net.toBuffer();
+    expect(() => Network.fromBuffer(withHeader(v2, (h) => { h.sections.pop(); }))).toThrow(/field 'sections' must be an array of 4 sections \(params, optM, optV, optG\)/);
+    const v1 = withHeader(v2, (h) => { h.formatVersion = 1; });
+    v1.writeUInt32LE(1, 8);
+    expect(() => Network.fromBuffer(v1)).toThrow(/field 'sections' must be an array of 3 sections \(params, optM, optV\)/);
+  });
+
   it('float32 sections hold 4-byte little-endian floats, each section 8-byte aligned', () => {
     const net = new Network({ ...BASE, layers: [{ units: 3 }, { units: 3, activation: 'softmax' }], backend: 'js' }); // 6·3+3+3·3+3 = 33 params: odd
     const buf = net.toBuffer();
@@ -528,12 +590,12 @@ describe('bad files are refused with a FormatError naming the file and the posit
 
   it('newer format version', async () => {
     const newer = Buffer.from(good);
-    newer.writeUInt32LE(2, 8);
+    newer.writeUInt32LE(3, 8);
     const file = path.join(dir, 'model.blasprop');
     fs.writeFileSync(file, newer);
-    expect(() => Network.loadSync(file)).toThrow(new FormatError(`${file}: format version 2 is newer than this blasprop supports (1); upgrade blasprop`));
-    expect(() => Network.fromBuffer(newer)).toThrow('buffer: format version 2 is newer than this blasprop supports (1); upgrade blasprop');
-    await expectRefused(newer, /format version 2 is newer than this blasprop supports \(1\); upgrade blasprop/);
+    expect(() => Network.loadSync(file)).toThrow(new FormatError(`${file}: format version 3 is newer than this blasprop supports (2); upgrade blasprop`));
+    expect(() => Network.fromBuffer(newer)).toThrow('buffer: format version 3 is newer than this blasprop supports (2); upgrade blasprop');
+    await expectRefused(newer, /format version 3 is newer than this blasprop supports \(2\); upgrade blasprop/);
   });
 
   it('format version 0', async () => {

@@ -43,11 +43,12 @@ export function checkSpec(fail: Fail, spec: EngineSpec): { Float: FloatArrayCons
   checkFloatArray(fail, 'grads', spec.grads, Float, paramCount);
   checkFloatArray(fail, 'optM', spec.optM, Float, paramCount);
   checkFloatArray(fail, 'optV', spec.optV, Float, paramCount);
+  checkFloatArray(fail, 'optG', spec.optG, Float, paramCount);
   if (!(spec.rng instanceof Uint32Array) || spec.rng.length < 4) fail("'rng' must be a Uint32Array of 4 words");
   return { Float, paramCount };
 }
 
-/** X holds rows × inputs values, and exactly one of Y (rows × outputs) and labels (rows). */
+/** X holds rows × inputs values, exactly one of Y (rows × outputs) and labels (rows), and the optional weights (rows). */
 export function checkDataset(fail: Fail, shape: CheckedShape, call: DatasetCall): void {
   const rows = call.rows;
   const L = shape.sizes.length - 1;
@@ -57,6 +58,7 @@ export function checkDataset(fail: Fail, shape: CheckedShape, call: DatasetCall)
   const hasLabels = call.labels !== null && call.labels !== undefined;
   if (hasY === hasLabels) fail("give exactly one of 'Y' and 'labels'");
   if (hasY) checkFloatArray(fail, 'Y', call.Y, shape.Float, rows * shape.sizes[L]!);
+  if (call.weights !== null && call.weights !== undefined) checkFloatArray(fail, 'weights', call.weights, shape.Float, rows);
   if (hasLabels) {
     if (!(call.labels instanceof Int32Array) || call.labels.length < rows) fail(`'labels' must be an Int32Array of at least ${rows} elements`);
     if (shape.loss !== LOSS_CODES['cross-entropy']) fail('class labels need the cross-entropy loss');
@@ -83,6 +85,9 @@ export function checkTrainCall(fail: Fail, shape: CheckedShape, call: TrainCall)
   const steps = Math.ceil(count / batchSize);
   if (call.stepLosses !== null && call.stepLosses !== undefined && (!(call.stepLosses instanceof Float64Array) || call.stepLosses.length < steps)) {
     fail(`'stepLosses' must be a Float64Array of at least ${steps} elements`);
+  }
+  if (call.stepWeights !== null && call.stepWeights !== undefined && (!(call.stepWeights instanceof Float64Array) || call.stepWeights.length < steps)) {
+    fail(`'stepWeights' must be a Float64Array of at least ${steps} elements`);
   }
   const diagnosticsLength = (shape.sizes.length - 1) * DIAGNOSTICS_PER_LAYER;
   if (call.diagnostics !== null && call.diagnostics !== undefined && (!(call.diagnostics instanceof Float64Array) || call.diagnostics.length < diagnosticsLength)) {

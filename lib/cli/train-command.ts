@@ -28,8 +28,18 @@ import { loadTrainingData, type LabeledSet } from './training-data';
 
 /** Activations allowed on hidden layers. */
 export const HIDDEN_ACTIVATIONS = ['relu', 'leaky-relu', 'tanh', 'sigmoid', 'identity'] as const;
-/** The CLI's optimizer names: `momentum` is SGD with (heavy-ball) momentum. */
-export const OPTIMIZERS = ['sgd', 'momentum', 'adam'] as const;
+/** The CLI's optimizer names: `momentum` is SGD with (heavy-ball) momentum; the others are the library's, with its defaults. */
+export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'adamw', 'rmsprop', 'adagrad'] as const;
+
+/** The library's default learning rate of each CLI optimizer (lib/optimizer.ts). */
+const DEFAULT_LEARNING_RATES: Readonly<Record<(typeof OPTIMIZERS)[number], number>> = {
+  sgd: 0.01, momentum: 0.01, adam: 0.001, adamw: 0.001, rmsprop: 0.01, adagrad: 0.01,
+};
+
+/** How the CLI names each optimizer in its output. */
+const OPTIMIZER_TITLES: Readonly<Record<Exclude<(typeof OPTIMIZERS)[number], 'momentum'>, string>> = {
+  sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop', adagrad: 'Adagrad',
+};
 /** Learning-rate schedules the CLI offers. */
 export const SCHEDULES = ['constant', 'cosine'] as const;
 
@@ -69,11 +79,13 @@ function optimizerOptions(o: TrainCommandOptions): OptimizerOptions {
     throw new CliError(`--momentum applies to --optimizer momentum, not '${o.optimizer}'`, EXIT_USAGE);
   }
   if (o.optimizer === 'momentum') return { type: 'sgd', momentum: o.momentum ?? 0.9 };
+  // AdamW's weight decay is its own decoupled decay, not the L2 penalty of the other optimizers.
+  if (o.optimizer === 'adamw' && o.weightDecay !== undefined) return { type: 'adamw', weightDecay: o.weightDecay };
   return o.optimizer;
 }
 
 function describeOptimizer(o: TrainCommandOptions, lr: number): string {
-  const name = o.optimizer === 'momentum' ? `SGD with momentum ${o.momentum ?? 0.9}` : o.optimizer === 'adam' ? 'Adam' : 'SGD';
+  const name = o.optimizer === 'momentum' ? `SGD with momentum ${o.momentum ?? 0.9}` : OPTIMIZER_TITLES[o.optimizer];
   return `${name}, learning rate ${lr}${o.schedule === 'cosine' ? ' (cosine schedule)' : ''}`;
 }
 
@@ -133,7 +145,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
   const validationSet = data.validation ? shard(data.validation) : null;
   const trainRows = train.x.shape[0];
   const schedule: ScheduleOptions = o.schedule === 'cosine' ? { type: 'cosine' } : 'constant';
-  const learningRate = o.lr ?? (o.optimizer === 'adam' ? 0.001 : 0.01);
+  const learningRate = o.lr ?? DEFAULT_LEARNING_RATES[o.optimizer];
   const lrAt = resolveSchedule(schedule, o.epochs);
   const batchSize = Math.min(o.batchSize, trainRows);
   const info = backendInfo();
@@ -153,7 +165,7 @@ export async function trainCommand(o: TrainCommandOptions): Promise<void> {
     diagnostics: o.report !== undefined,
     ...(validationSet ? { validationData: [validationSet.x, validationSet.labels] as [typeof validationSet.x, Int32Array] } : {}),
     ...(o.maxNorm !== undefined ? { maxNorm: o.maxNorm } : {}),
-    ...(o.weightDecay !== undefined ? { weightDecay: o.weightDecay } : {}),
+    ...(o.weightDecay !== undefined && o.optimizer !== 'adamw' ? { weightDecay: o.weightDecay } : {}),
     ...(world ? { distributed: world } : {}),
   };
   const fitStarted = performance.now();

@@ -2,6 +2,7 @@
 // checked — magic, version, sizes, checksums, header fields, architecture — before anything is
 // built, so a bad file never yields a half-loaded network.
 import type { NetworkOptions } from '../architecture';
+import { floatArray, type FloatArray } from '../dtype';
 import { FormatError } from '../errors';
 import { crc32 } from './crc32';
 import { fromLittleEndian } from '../little-endian';
@@ -94,7 +95,8 @@ export function decodeModel(bytes: Uint8Array, source: string): DecodedModel {
     end = Math.max(end, start + s.byteLength);
   }
   if (size > end) throw fail(`${size - end} unexpected bytes after the last section, from byte ${end} on`);
-  const arrays = {} as Record<SectionName, ReturnType<typeof fromLittleEndian>>;
+  // validateHeader checked that the sections of the file's version are all present: optG from version 2 on.
+  const arrays = {} as Record<Exclude<SectionName, 'optG'>, FloatArray> & { optG?: FloatArray };
   for (const s of header.sections) {
     const start = dataStart + s.offset;
     const data = bytes.subarray(start, start + s.byteLength);
@@ -112,6 +114,7 @@ export function decodeModel(bytes: Uint8Array, source: string): DecodedModel {
       params: arrays.params,
       optM: arrays.optM,
       optV: arrays.optV,
+      optG: arrays.optG ?? floatArray(header.dtype, header.parameterCount), // version 1: all zeros
       dropoutRng: Uint32Array.from(header.rng.dropout),
       shuffleRng: Uint32Array.from(header.rng.shuffle),
       optimizerStep: header.optimizer.step,

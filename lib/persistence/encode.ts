@@ -6,14 +6,15 @@ import type { NetworkState } from '../network-state';
 import { libraryVersion } from '../version';
 import { crc32 } from './crc32';
 import {
-  align, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, SECTION_NAMES,
+  align, FORMAT_VERSION, HEADER_CRC_BYTES, MAGIC, PREAMBLE_BYTES, sectionNames,
   type ModelHeader, type SectionEntry, type SectionName,
 } from './format';
 
 /**
  * Encodes a network's complete state (architecture, parameters, optimizer state, random
  * generator states) as the bytes of a model file. The result is a snapshot: later training does
- * not change it.
+ * not change it. The file is format version 1 unless optG holds state (centered RMSprop), which
+ * needs version 2 (format.ts).
  */
 export function encodeModel(state: NetworkState): Buffer {
   // The backend and product engine are the loading machine's choice; mixedPrecision is the model's and stays.
@@ -21,12 +22,13 @@ export function encodeModel(state: NetworkState): Buffer {
   const architecture = resolveArchitecture(state.options);
   const layout = parameterLayout(architecture);
   const dtype = architecture.dtype;
-  const arrays: Record<SectionName, FloatArray> = { params: state.params, optM: state.optM, optV: state.optV };
+  const arrays: Record<SectionName, FloatArray> = { params: state.params, optM: state.optM, optV: state.optV, optG: state.optG };
+  const version = state.optG.every((v) => Object.is(v, 0)) ? 1 : FORMAT_VERSION;
 
   const sections: SectionEntry[] = [];
   const payloads: Uint8Array[] = [];
   let offset = 0;
-  for (const name of SECTION_NAMES) {
+  for (const name of sectionNames(version)) {
     const bytes = littleEndianBytes(arrays[name]);
     offset = align(offset);
     sections.push({ name, offset, length: arrays[name].length, byteLength: bytes.length, crc32: crc32(bytes) });
@@ -35,7 +37,7 @@ export function encodeModel(state: NetworkState): Buffer {
   }
 
   const header: ModelHeader = {
-    formatVersion: FORMAT_VERSION,
+    formatVersion: version,
     library: { name: 'blasprop', version: libraryVersion() },
     createdAt: new Date().toISOString(),
     architecture: { ...options, dtype, seed: state.seed },
@@ -51,7 +53,7 @@ export function encodeModel(state: NetworkState): Buffer {
   const dataStart = align(PREAMBLE_BYTES + json.length + HEADER_CRC_BYTES);
   const file = Buffer.alloc(dataStart + offset); // zero-filled: padding stays 0
   MAGIC.copy(file, 0);
-  file.writeUInt32LE(FORMAT_VERSION, 8);
+  file.writeUInt32LE(version, 8);
   file.writeUInt32LE(json.length, 12);
   json.copy(file, PREAMBLE_BYTES);
   file.writeUInt32LE(crc32(json), PREAMBLE_BYTES + json.length);

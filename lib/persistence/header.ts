@@ -4,7 +4,7 @@
 import { parameterLayout, resolveArchitecture, type Architecture, type NetworkOptions } from '../architecture';
 import type { FormatError } from '../errors';
 import { elementBytes } from '../dtype';
-import { SECTION_NAMES, type ModelHeader, type SectionEntry, type SectionName } from './format';
+import { sectionNames, type ModelHeader, type SectionEntry, type SectionName } from './format';
 
 /** Makes the FormatError to throw for a problem in the header (the caller adds file and position). */
 export type HeaderFailure = (message: string, cause?: unknown) => FormatError;
@@ -91,14 +91,15 @@ export function validateHeader(raw: unknown, formatVersion: number, fail: Header
     return words;
   };
 
-  if (!Array.isArray(h.sections) || h.sections.length !== SECTION_NAMES.length) {
-    throw fail(`field 'sections' must be an array of ${SECTION_NAMES.length} sections (${SECTION_NAMES.join(', ')}), got ${show(h.sections)}`);
+  const names = sectionNames(formatVersion);
+  if (!Array.isArray(h.sections) || h.sections.length !== names.length) {
+    throw fail(`field 'sections' must be an array of ${names.length} sections (${names.join(', ')}), got ${show(h.sections)}`);
   }
   const seen = new Set<SectionName>();
   const sections = h.sections.map((value: unknown, i): SectionEntry => {
     const s = record(value, `sections[${i}]`);
     const name = s.name as SectionName;
-    if (!SECTION_NAMES.includes(name)) throw fail(`field 'sections[${i}].name' must be one of ${SECTION_NAMES.join(', ')}, got ${show(s.name)}`);
+    if (!names.includes(name)) throw fail(`field 'sections[${i}].name' must be one of ${names.join(', ')}, got ${show(s.name)}`);
     if (seen.has(name)) throw fail(`section '${name}' is listed twice`);
     seen.add(name);
     const entry: SectionEntry = {

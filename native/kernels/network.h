@@ -24,8 +24,9 @@ struct Network {
   // Flat buffers of param_count elements each, owned by the caller; W_off[l], b_off[l] index into them.
   T* params = nullptr;
   T* grads = nullptr;
-  T* opt_m = nullptr;         // optimizer state: momentum velocity, or Adam's first moment
-  T* opt_v = nullptr;         // optimizer state: Adam's second moment
+  T* opt_m = nullptr;         // optimizer state: velocity, first moment or momentum buffer (optimizers.h)
+  T* opt_v = nullptr;         // optimizer state: second moment, mean square or sum of squares
+  T* opt_g = nullptr;         // optimizer state: centered RMSprop's mean gradient
   uint32_t* rng = nullptr;    // xoshiro128** state, 4 words, for dropout masks
   std::vector<size_t> W_off, b_off;
   size_t param_count = 0;
@@ -39,6 +40,7 @@ struct Network {
   std::vector<T> delta, delta_prev;   // δ^l and δ^(l-1) [B × widest layer]
   std::vector<T> Y;                   // gathered dense targets [B × sizes[L]]
   std::vector<int32_t> labels;        // gathered class labels [B]
+  std::vector<T> weights;             // gathered row weights [B]
 };
 
 // Sets the shape and the parameter offsets. Returns the number of parameters.
@@ -87,6 +89,7 @@ void network_reserve(Network<T>& net, int B) {
   net.delta_prev.resize(rows * widest);
   net.Y.resize(rows * net.sizes[net.L]);
   net.labels.resize(rows);
+  net.weights.resize(rows);
   net.capacity = B;
 }
 

@@ -91,8 +91,8 @@ void network_apply_gradients(Network<T>& net, const OptimizerConfig& c, double t
   for (int l = 1; l <= net.L; ++l) {
     const size_t w = net.W_off[l], b = net.b_off[l];
     const size_t nW = static_cast<size_t>(net.sizes[l]) * net.sizes[l - 1];
-    optimizer_update(c, net.params + w, net.grads + w, net.opt_m + w, net.opt_v + w, nW, c.weight_decay, t);
-    optimizer_update(c, net.params + b, net.grads + b, net.opt_m + b, net.opt_v + b, size_t(net.sizes[l]), 0.0, t);
+    optimizer_update(c, net.params + w, net.grads + w, net.opt_m + w, net.opt_v + w, net.opt_g + w, nW, c.weight_decay, t);
+    optimizer_update(c, net.params + b, net.grads + b, net.opt_m + b, net.opt_v + b, net.opt_g + b, size_t(net.sizes[l]), 0.0, t);
   }
 }
 
@@ -103,17 +103,19 @@ void network_apply_max_norm(Network<T>& net, double max_norm) {
 }
 
 // One training step on the B rows at `input` (already gathered into the workspace): forward with
-// dropout, loss, backward, update. `diagnostics` (5 doubles per layer, or null) receives the step's
-// per-layer statistics. With a `reducer` (data-parallel training) the gradient is averaged across
-// processes before the update, so every process applies the same one; clipping and diagnostics see
-// the averaged gradient. Returns the batch's loss sum and correct count.
+// dropout, loss, backward, update. The gradient is of the batch's weighted mean loss (the mean
+// without weights). `diagnostics` (5 doubles per layer, or null) receives the step's per-layer
+// statistics. With a `reducer` (data-parallel training) the gradient is averaged across processes
+// before the update, so every process applies the same one; clipping and diagnostics see the
+// averaged gradient. Returns the batch's (weighted) loss sum, correct count and weight sum.
 template <typename T>
 LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int B, const OptimizerConfig& c,
                              double t, double* diagnostics, const GradientReducer* reducer = nullptr) {
   const int L = net.L;
   network_forward(net, input, B, true);
+  const T scale = T(weighted_mean_scale(targets_weight_sum(y, static_cast<size_t>(B))));
   const LossStats stats = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
-                                              y, net.delta.data(), B, net.sizes[L], T(1.0 / B));
+                                            y, net.delta.data(), B, net.sizes[L], scale);
   const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr && reducer == nullptr;
   if (fused) {
     network_backward(net, input, B, true, c.learning_rate, c.weight_decay);
@@ -137,11 +139,12 @@ Targets<T> targets_from_row(Targets<T> y, size_t r, int out) {
   Targets<T> shifted;
   if (y.dense) shifted.dense = y.dense + r * out;
   if (y.labels) shifted.labels = y.labels + r;
+  if (y.weights) shifted.weights = y.weights + r;
   return shifted;
 }
 
-// Loss sum and correct count over `rows` rows of X without dropout; with accumulate_gradients the
-// gradient of the mean loss over all rows is written to net.grads as well.
+// Loss sum, correct count and weight sum over `rows` rows of X without dropout; with
+// accumulate_gradients the gradient of the (weighted) mean loss over all rows is written to net.grads.
 template <typename T>
 LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients) {
   const ScopedFlushDenormals flush;
@@ -149,13 +152,15 @@ LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t row
   network_reserve(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)));
   if (accumulate_gradients) std::memset(net.grads, 0, net.param_count * sizeof(T));
   LossStats total;
+  total.weight_sum = targets_weight_sum(y, rows);
+  const T scale = T(weighted_mean_scale(total.weight_sum));
   for (size_t r = 0; r < rows; r += kInferenceChunkRows) {
     const int B = static_cast<int>(std::min<size_t>(kInferenceChunkRows, rows - r));
     const T* input = X + r * in;
     network_forward(net, input, B, false);
     const LossStats s = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
                                             targets_from_row(y, r, out), accumulate_gradients ? net.delta.data() : nullptr,
-                                            B, out, T(1.0 / double(rows)));
+                                            B, out, scale);
     if (accumulate_gradients) network_backward(net, input, B, false, -1.0, 0.0);
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;

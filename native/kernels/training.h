@@ -9,7 +9,8 @@
 
 namespace blasprop {
 
-// A whole training set, row-major: X[rows × in] and either Y[rows × out] or labels[rows].
+// A whole training set, row-major: X[rows × in], either Y[rows × out] or labels[rows], and
+// optionally weights[rows].
 template <typename T>
 struct Dataset {
   const T* X = nullptr;
@@ -23,12 +24,13 @@ struct BatchPlan {
   size_t count = 0;
   int batch_size = 1;
   double first_step = 1;          // 1-based optimizer step number of the first batch (Adam's t)
-  double* step_losses = nullptr;  // optional: mean loss of each batch
+  double* step_losses = nullptr;  // optional: (weighted) mean loss of each batch, 0 when its weights are all 0
+  double* step_weights = nullptr; // optional: Σ w of each batch (its row count without weights)
   double* diagnostics = nullptr;  // optional: per-layer statistics of the last batch
   const GradientReducer* reducer = nullptr;  // optional: averages each step's gradient across processes
 };
 
-// Copies the rows order[0..B) of the dataset into the workspace's X and targets.
+// Copies the rows order[0..B) of the dataset into the workspace's X, targets and weights.
 template <typename T>
 Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* order, int B) {
   const size_t in = net.sizes[0], out = net.sizes[net.L];
@@ -40,6 +42,10 @@ Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* 
   } else {
     for (int i = 0; i < B; ++i) std::memcpy(net.Y.data() + i * out, data.y.dense + size_t(order[i]) * out, out * sizeof(T));
     batch.dense = net.Y.data();
+  }
+  if (data.y.weights) {
+    for (int i = 0; i < B; ++i) net.weights[i] = data.y.weights[order[i]];
+    batch.weights = net.weights.data();
   }
   return batch;
 }
@@ -56,9 +62,11 @@ LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const B
     const bool last = start + plan.batch_size >= plan.count;
     const LossStats s = network_train_step(net, net.X.data(), y, B, c, plan.first_step + double(step),
                                            last ? plan.diagnostics : nullptr, plan.reducer);
-    if (plan.step_losses) plan.step_losses[step] = s.loss_sum / B;
+    if (plan.step_losses) plan.step_losses[step] = s.weight_sum > 0 ? s.loss_sum / s.weight_sum : 0.0;
+    if (plan.step_weights) plan.step_weights[step] = s.weight_sum;
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;
+    total.weight_sum += s.weight_sum;
   }
   return total;
 }

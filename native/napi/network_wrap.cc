@@ -38,7 +38,7 @@ std::vector<double> get_number_list(const Napi::Object& o, const char* key, size
 OptimizerConfig parse_optimizer(const Napi::Object& o) {
   OptimizerConfig c;
   const double type = get_number(o, "type");
-  if (type != 0 && type != 1) throw Napi::RangeError::New(o.Env(), "blasprop native: unknown optimizer type");
+  if (!is_enum_code(type, OptimizerType::Adagrad)) throw Napi::RangeError::New(o.Env(), "blasprop native: unknown optimizer type");
   c.type = static_cast<OptimizerType>(static_cast<int>(type));
   c.learning_rate = get_number(o, "learningRate");
   c.momentum = get_number_or(o, "momentum", 0);
@@ -46,16 +46,20 @@ OptimizerConfig parse_optimizer(const Napi::Object& o) {
   c.beta1 = get_number_or(o, "beta1", 0.9);
   c.beta2 = get_number_or(o, "beta2", 0.999);
   c.epsilon = get_number_or(o, "epsilon", 1e-8);
+  c.alpha = get_number_or(o, "alpha", 0.99);
+  c.centered = o.Get("centered").ToBoolean();
+  c.initial_accumulator = get_number_or(o, "initialAccumulator", 0);
   c.weight_decay = get_number_or(o, "weightDecay", 0);
   c.max_norm = get_number_or(o, "maxNorm", 0);
   c.clip_norm = get_number_or(o, "clipNorm", 0);
-  const double values[] = {c.learning_rate, c.momentum, c.beta1, c.beta2, c.epsilon, c.weight_decay, c.max_norm, c.clip_norm};
+  const double values[] = {c.learning_rate, c.momentum, c.beta1, c.beta2, c.epsilon, c.alpha, c.initial_accumulator,
+                           c.weight_decay, c.max_norm, c.clip_norm};
   for (double v : values)
     if (!std::isfinite(v) || v < 0) throw Napi::RangeError::New(o.Env(), "blasprop native: optimizer settings must be finite and ≥ 0");
   return c;
 }
 
-// The dataset of a call: X, and Y or labels, with every length checked against `rows`.
+// The dataset of a call: X, Y or labels, and optional row weights, with every length checked against `rows`.
 template <typename T>
 Dataset<T> parse_dataset(const Network<T>& net, const Napi::Object& o) {
   Dataset<T> data;
@@ -64,6 +68,7 @@ Dataset<T> parse_dataset(const Network<T>& net, const Napi::Object& o) {
   data.X = get_array<T>(o, "X", data.rows * in);
   data.y.dense = get_array<T>(o, "Y", data.rows * out, true);
   data.y.labels = get_array<int32_t>(o, "labels", data.rows, true);
+  data.y.weights = get_array<T>(o, "weights", data.rows, true);
   if ((data.y.dense == nullptr) == (data.y.labels == nullptr))
     throw Napi::TypeError::New(o.Env(), "blasprop native: give exactly one of 'Y' and 'labels'");
   if (data.y.labels && net.loss != Loss::CrossEntropy)
@@ -120,6 +125,7 @@ TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
   call.plan.first_step = get_number(o, "firstStep");
   const size_t steps = (call.plan.count + batch_size - 1) / batch_size;
   call.plan.step_losses = get_array<double>(o, "stepLosses", steps, true);
+  call.plan.step_weights = get_array<double>(o, "stepWeights", steps, true);
   call.plan.diagnostics = get_array<double>(o, "diagnostics", size_t(net.L) * kDiagnosticsPerLayer, true);
   for (size_t k = 0; k < call.plan.count; ++k) {
     const int32_t r = call.plan.order[k];
@@ -151,6 +157,7 @@ Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("lossSum", s.loss_sum);
   result.Set("correct", s.correct);
+  result.Set("weightSum", s.weight_sum);
   return result;
 }
 
@@ -227,7 +234,7 @@ Napi::Function NativeNetwork::Define(Napi::Env env) {
                       InstanceMethod<&NativeNetwork::Predict>("predict")});
 }
 
-// new NativeNetwork({ dtype, sizes, activations, slopes, dropout, loss, params, grads, optM, optV, rng })
+// new NativeNetwork({ dtype, sizes, activations, slopes, dropout, loss, params, grads, optM, optV, optG, rng })
 NativeNetwork::NativeNetwork(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeNetwork>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected a network spec object");
@@ -278,6 +285,7 @@ void NativeNetwork::construct(const Napi::Object& spec) {
   net.grads = get_array<T>(spec, "grads", n);
   net.opt_m = get_array<T>(spec, "optM", n);
   net.opt_v = get_array<T>(spec, "optV", n);
+  net.opt_g = get_array<T>(spec, "optG", n);
   net.rng = get_array<uint32_t>(spec, "rng", 4);
   construct_products(net.products, spec, sizes, is_double_);
   bf16_training_ = spec.Get("mixedPrecision").ToBoolean();
@@ -332,8 +340,8 @@ Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, s
   return worker->promise();
 }
 
-// evaluate({ X, Y | labels, rows, gradients }) → { lossSum, correct }; with gradients: true the
-// gradient of the mean loss is left in the grads array.
+// evaluate({ X, Y | labels, weights?, rows, gradients }) → { lossSum, correct, weightSum }; with
+// gradients: true the gradient of the (weighted) mean loss is left in the grads array.
 template <typename T>
 Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) {
   Napi::Env env = info.Env();

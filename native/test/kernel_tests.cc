@@ -41,7 +41,7 @@ static double lcg(uint32_t& s) {
 
 struct Fixture {
   Network<double> net;
-  std::vector<double> params, grads, m, v, X;
+  std::vector<double> params, grads, m, v, a, X, weights;
   std::vector<int32_t> labels, order;
   uint32_t rng[4] = {1, 2, 3, 4};
 
@@ -56,14 +56,17 @@ struct Fixture {
     grads.assign(n, 0);
     m.assign(n, 0);
     v.assign(n, 0);
+    a.assign(n, 0);
     net.params = params.data();
     net.grads = grads.data();
     net.opt_m = m.data();
     net.opt_v = v.data();
+    net.opt_g = a.data();
     net.rng = rng;
     X.resize(size_t(rows) * sizes[0]);
     for (double& x : X) x = lcg(s);
     for (int r = 0; r < rows; ++r) {
+      weights.push_back(1 + lcg(s));
       labels.push_back(int32_t((lcg(s) + 1) / 2 * sizes[L]) % sizes[L]);
       order.push_back(r);
     }
@@ -71,7 +74,8 @@ struct Fixture {
 };
 
 // After the first call has reserved the workspace, later calls allocate nothing, for every optimizer
-// path (fused SGD, explicit gradients with momentum or Adam, clipping, dropout, diagnostics).
+// path (fused SGD, explicit gradients with momentum, Adam, AdamW, RMSprop, Adagrad, clipping,
+// dropout, diagnostics), with and without row weights.
 static void test_no_allocation_per_step() {
   Fixture f({20, 16, 12, 4}, 64, {0.1, 0.3, 0.0});
   Dataset<double> data;
@@ -79,14 +83,21 @@ static void test_no_allocation_per_step() {
   data.y.labels = f.labels.data();
   data.rows = 64;
   std::vector<double> diagnostics(3 * kDiagnosticsPerLayer), losses(64);
-  OptimizerConfig configs[4];
+  OptimizerConfig configs[7];
   configs[1].momentum = 0.9;
   configs[2].type = OptimizerType::Adam;
   configs[2].clip_norm = 0.5;
   configs[3].weight_decay = 1e-3;
   configs[3].max_norm = 2;
+  configs[4].type = OptimizerType::AdamW;
+  configs[4].weight_decay = 0.01;
+  configs[5].type = OptimizerType::RMSprop;
+  configs[5].momentum = 0.5;
+  configs[5].centered = true;
+  configs[6].type = OptimizerType::Adagrad;
   for (int batch : {1, 7, 32}) {
     for (const OptimizerConfig& c : configs) {
+      data.y.weights = c.type == OptimizerType::Sgd ? nullptr : f.weights.data();
       BatchPlan plan;
       plan.order = f.order.data();
       plan.count = 64;

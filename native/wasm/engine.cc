@@ -28,7 +28,7 @@ template <> Network<double>& network<double>(Handle* h) { return h->net64; }
 
 template <typename T>
 void construct(Handle* h, int L, const int32_t* sizes, const int32_t* activations, const double* slopes, const double* dropout, int loss,
-               void* params, void* grads, void* opt_m, void* opt_v, uint32_t* rng) {
+               void* params, void* grads, void* opt_m, void* opt_v, void* opt_g, uint32_t* rng) {
   std::vector<int> s(sizes, sizes + L + 1);
   std::vector<Activation> g(L + 1, Activation::Identity);
   std::vector<T> slope(L + 1, T(0));
@@ -42,10 +42,12 @@ void construct(Handle* h, int L, const int32_t* sizes, const int32_t* activation
   net.grads = static_cast<T*>(grads);
   net.opt_m = static_cast<T*>(opt_m);
   net.opt_v = static_cast<T*>(opt_v);
+  net.opt_g = static_cast<T*>(opt_g);
   net.rng = rng;
 }
 
-// optimizer[10]: type, learning rate, momentum, nesterov, beta1, beta2, epsilon, weight decay, max norm, clip norm.
+// optimizer[13]: type, learning rate, momentum, nesterov, beta1, beta2, epsilon, weight decay, max norm, clip norm,
+// alpha, centered, initial accumulator.
 OptimizerConfig optimizer_from(const double* o) {
   OptimizerConfig c;
   c.type = static_cast<OptimizerType>(static_cast<int>(o[0]));
@@ -58,41 +60,48 @@ OptimizerConfig optimizer_from(const double* o) {
   c.weight_decay = o[7];
   c.max_norm = o[8];
   c.clip_norm = o[9];
+  c.alpha = o[10];
+  c.centered = o[11] != 0;
+  c.initial_accumulator = o[12];
   return c;
 }
 
 template <typename T>
-Dataset<T> dataset(const void* X, const void* Y, const int32_t* labels, size_t rows) {
+Dataset<T> dataset(const void* X, const void* Y, const int32_t* labels, const void* weights, size_t rows) {
   Dataset<T> data;
   data.X = static_cast<const T*>(X);
   data.y.dense = static_cast<const T*>(Y);
   data.y.labels = labels;
+  data.y.weights = static_cast<const T*>(weights);
   data.rows = rows;
   return data;
 }
 
 template <typename T>
-LossStats train(Handle* h, const void* X, const void* Y, const int32_t* labels, size_t rows, const int32_t* order, size_t count,
-                int batch_size, double first_step, const double* optimizer, double* step_losses, double* diagnostics) {
+LossStats train(Handle* h, const void* X, const void* Y, const int32_t* labels, const void* weights, size_t rows, const int32_t* order,
+                size_t count, int batch_size, double first_step, const double* optimizer, double* step_losses, double* step_weights,
+                double* diagnostics) {
   BatchPlan plan;
   plan.order = order;
   plan.count = count;
   plan.batch_size = batch_size;
   plan.first_step = first_step;
   plan.step_losses = step_losses;
+  plan.step_weights = step_weights;
   plan.diagnostics = diagnostics;
-  return network_train_batches(network<T>(h), dataset<T>(X, Y, labels, rows), plan, optimizer_from(optimizer));
+  return network_train_batches(network<T>(h), dataset<T>(X, Y, labels, weights, rows), plan, optimizer_from(optimizer));
 }
 
 template <typename T>
-LossStats evaluate(Handle* h, const void* X, const void* Y, const int32_t* labels, size_t rows, bool gradients) {
-  const Dataset<T> data = dataset<T>(X, Y, labels, rows);
+LossStats evaluate(Handle* h, const void* X, const void* Y, const int32_t* labels, const void* weights, size_t rows, bool gradients) {
+  const Dataset<T> data = dataset<T>(X, Y, labels, weights, rows);
   return network_evaluate(network<T>(h), data.X, data.y, rows, gradients);
 }
 
 void write_stats(const LossStats& s, double* out) {
   out[0] = s.loss_sum;
   out[1] = s.correct;
+  out[2] = s.weight_sum;
 }
 
 }  // namespace
@@ -100,12 +109,13 @@ void write_stats(const LossStats& s, double* out) {
 // A new network over buffers the caller allocated here (blasprop_alloc); null when out of memory.
 BLASPROP_EXPORT(blasprop_create)
 Handle* blasprop_create(int is_double, int L, const int32_t* sizes, const int32_t* activations, const double* slopes,
-                        const double* dropout, int loss, void* params, void* grads, void* opt_m, void* opt_v, uint32_t* rng) {
+                        const double* dropout, int loss, void* params, void* grads, void* opt_m, void* opt_v, void* opt_g,
+                        uint32_t* rng) {
   Handle* h = new (std::nothrow) Handle;
   if (!h) return nullptr;
   h->is_double = is_double != 0;
-  if (h->is_double) construct<double>(h, L, sizes, activations, slopes, dropout, loss, params, grads, opt_m, opt_v, rng);
-  else construct<float>(h, L, sizes, activations, slopes, dropout, loss, params, grads, opt_m, opt_v, rng);
+  if (h->is_double) construct<double>(h, L, sizes, activations, slopes, dropout, loss, params, grads, opt_m, opt_v, opt_g, rng);
+  else construct<float>(h, L, sizes, activations, slopes, dropout, loss, params, grads, opt_m, opt_v, opt_g, rng);
   return h;
 }
 
@@ -114,18 +124,23 @@ BLASPROP_EXPORT(blasprop_destroy) void blasprop_destroy(Handle* h) { delete h; }
 BLASPROP_EXPORT(blasprop_alloc) void* blasprop_alloc(size_t bytes) { return std::aligned_alloc(16, (bytes + 15) / 16 * 16); }
 BLASPROP_EXPORT(blasprop_free) void blasprop_free(void* p) { std::free(p); }
 
-// trainBatches; stats[2] receives the loss sum and the correct count.
+// trainBatches; stats[3] receives the loss sum, the correct count and the weight sum. weights, step_weights may be null.
 BLASPROP_EXPORT(blasprop_train)
-void blasprop_train(Handle* h, const void* X, const void* Y, const int32_t* labels, size_t rows, const int32_t* order, size_t count,
-                    int batch_size, double first_step, const double* optimizer, double* step_losses, double* diagnostics, double* stats) {
-  write_stats(h->is_double ? train<double>(h, X, Y, labels, rows, order, count, batch_size, first_step, optimizer, step_losses, diagnostics)
-                           : train<float>(h, X, Y, labels, rows, order, count, batch_size, first_step, optimizer, step_losses, diagnostics),
+void blasprop_train(Handle* h, const void* X, const void* Y, const int32_t* labels, const void* weights, size_t rows, const int32_t* order,
+                    size_t count, int batch_size, double first_step, const double* optimizer, double* step_losses, double* step_weights,
+                    double* diagnostics, double* stats) {
+  write_stats(h->is_double ? train<double>(h, X, Y, labels, weights, rows, order, count, batch_size, first_step, optimizer, step_losses,
+                                           step_weights, diagnostics)
+                           : train<float>(h, X, Y, labels, weights, rows, order, count, batch_size, first_step, optimizer, step_losses,
+                                          step_weights, diagnostics),
               stats);
 }
 
 BLASPROP_EXPORT(blasprop_evaluate)
-void blasprop_evaluate(Handle* h, const void* X, const void* Y, const int32_t* labels, size_t rows, int gradients, double* stats) {
-  write_stats(h->is_double ? evaluate<double>(h, X, Y, labels, rows, gradients != 0) : evaluate<float>(h, X, Y, labels, rows, gradients != 0),
+void blasprop_evaluate(Handle* h, const void* X, const void* Y, const int32_t* labels, const void* weights, size_t rows, int gradients,
+                       double* stats) {
+  write_stats(h->is_double ? evaluate<double>(h, X, Y, labels, weights, rows, gradients != 0)
+                           : evaluate<float>(h, X, Y, labels, weights, rows, gradients != 0),
               stats);
 }
 

@@ -13,7 +13,7 @@ import { cast, nrm2, scal, type FloatArrayConstructor } from './blas';
 import { denseBackwardInput, denseBackwardParams, denseForward } from './dense';
 import { layerDiagnostics } from './diagnostics';
 import { dropoutBackward, dropoutForward } from './dropout';
-import { outputLossDelta, type Targets } from './losses';
+import { outputLossDelta, weightedMeanScale, weightSum, type Targets } from './losses';
 import {
   maxNormConstrain, optimizerIsFusable, optimizerUpdate, resolveOptimizer, type OptimizerConfig,
 } from './optimizers';
@@ -48,6 +48,7 @@ export class JsNetwork implements EngineNetwork {
   private readonly grads: FloatArray;
   private readonly optM: FloatArray;
   private readonly optV: FloatArray;
+  private readonly optG: FloatArray;
   private readonly rng: Uint32Array;
   private readonly wOff: readonly number[];
   private readonly bOff: readonly number[];
@@ -69,13 +70,14 @@ export class JsNetwork implements EngineNetwork {
   /** δ^l and δ^(l-1) [B × widest layer]. */
   private delta: FloatArray;
   private deltaPrev: FloatArray;
-  /** Gathered dense targets [B × sizes[L]] and class labels [B]. */
+  /** Gathered dense targets [B × sizes[L]], class labels [B] and row weights [B]. */
   private Y: FloatArray;
   private labels: Int32Array;
+  private weights: FloatArray;
   /** The targets of the current pass (reused, so a step allocates nothing). */
-  private readonly targets: Targets = { dense: null, denseOff: 0, labels: null, labelsOff: 0 };
-  /** The loss sum and correct count of the current step or chunk. */
-  private readonly stepStats: LossStats = { lossSum: 0, correct: 0 };
+  private readonly targets: Targets = { dense: null, denseOff: 0, labels: null, labelsOff: 0, weights: null, weightsOff: 0 };
+  /** The loss sum, correct count and weight sum of the current step or chunk. */
+  private readonly stepStats: LossStats = { lossSum: 0, correct: 0, weightSum: 0 };
 
   /** Builds the network over the spec's buffers (which it keeps and updates in place). */
   constructor(spec: EngineSpec) {
@@ -105,6 +107,7 @@ export class JsNetwork implements EngineNetwork {
     this.grads = spec.grads;
     this.optM = spec.optM;
     this.optV = spec.optV;
+    this.optG = spec.optG;
     this.rng = spec.rng;
     this.slope = spec.slopes.map((s) => cast(spec.params, s)); // T(slopes[l])
 
@@ -117,6 +120,7 @@ export class JsNetwork implements EngineNetwork {
     this.deltaPrev = empty;
     this.Y = empty;
     this.labels = new Int32Array(0);
+    this.weights = empty;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -152,8 +156,9 @@ export class JsNetwork implements EngineNetwork {
     const gradients = Boolean(call.gradients);
     this.reserve(Math.min(rows, INFERENCE_CHUNK_ROWS));
     if (gradients) this.grads.fill(0, 0, this.paramCount);
-    const deltaScale = cast(this.params, 1 / rows); // gradients are means over all rows
-    const total: LossStats = { lossSum: 0, correct: 0 };
+    const weights = call.weights ?? null;
+    const total: LossStats = { lossSum: 0, correct: 0, weightSum: weightSum(weights, 0, rows) };
+    const deltaScale = cast(this.params, weightedMeanScale(total.weightSum)); // gradients are (weighted) means over all rows
     const y = this.targets;
     for (let r = 0; r < rows; r += INFERENCE_CHUNK_ROWS) {
       const B = Math.min(INFERENCE_CHUNK_ROWS, rows - r);
@@ -163,6 +168,8 @@ export class JsNetwork implements EngineNetwork {
       y.denseOff = r * out;
       y.labels = call.labels;
       y.labelsOff = r;
+      y.weights = weights;
+      y.weightsOff = r;
       outputLossDelta(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
         gradients ? this.delta : null, B, out, deltaScale, this.stepStats);
       if (gradients) this.backward(call.X, inOff, B, false, -1, 0);
@@ -220,6 +227,7 @@ export class JsNetwork implements EngineNetwork {
     this.deltaPrev = new Float(B * widest);
     this.Y = new Float(B * sizes[L]);
     this.labels = new Int32Array(B);
+    this.weights = new Float(B);
     this.capacity = B;
   }
 
@@ -298,7 +306,7 @@ export class JsNetwork implements EngineNetwork {
    */
   private applyGradients(c: OptimizerConfig, t: number): void {
     const n = this.paramCount;
-    const params = this.params, grads = this.grads, m = this.optM, v = this.optV;
+    const params = this.params, grads = this.grads, m = this.optM, v = this.optV, a = this.optG;
     if (c.clipNorm > 0) {
       const norm = nrm2(grads, 0, n);
       if (norm > c.clipNorm) scal(grads, 0, n, cast(grads, c.clipNorm / norm));
@@ -306,8 +314,8 @@ export class JsNetwork implements EngineNetwork {
     for (let l = 1; l <= this.L; l++) {
       const w = this.wOff[l], b = this.bOff[l];
       const nW = this.sizes[l] * this.sizes[l - 1];
-      optimizerUpdate(c, params, grads, m, v, w, nW, c.weightDecay, t);
-      optimizerUpdate(c, params, grads, m, v, b, this.sizes[l], 0, t);
+      optimizerUpdate(c, params, grads, m, v, a, w, nW, c.weightDecay, t);
+      optimizerUpdate(c, params, grads, m, v, a, b, this.sizes[l], 0, t);
     }
   }
 
@@ -319,14 +327,16 @@ export class JsNetwork implements EngineNetwork {
 
   /**
    * One training step on the B gathered rows in this.X and this.targets: forward with dropout, loss,
-   * backward, update, max-norm. `diagnostics` (or null) receives the step's per-layer statistics.
-   * Leaves the step's loss sum and correct count in this.stepStats.
+   * backward, update, max-norm. The gradient is of the batch's weighted mean loss (the mean without
+   * weights). `diagnostics` (or null) receives the step's per-layer statistics. Leaves the step's
+   * loss sum, correct count and weight sum in this.stepStats.
    */
   private trainStep(B: number, c: OptimizerConfig, t: number, diagnostics: Float64Array | null): void {
-    const L = this.L, X = this.X;
+    const L = this.L, X = this.X, y = this.targets;
     this.forward(X, 0, B, true);
-    outputLossDelta(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], this.targets,
-      this.delta, B, this.sizes[L], cast(this.params, 1 / B), this.stepStats);
+    const scale = cast(this.params, weightedMeanScale(weightSum(y.weights, y.weightsOff, B)));
+    outputLossDelta(this.loss, this.g[L], this.slope[L], this.A[L], this.params, this.bOff[L], y,
+      this.delta, B, this.sizes[L], scale, this.stepStats);
     const fused = optimizerIsFusable(c) && diagnostics === null;
     if (fused) {
       this.backward(X, 0, B, true, c.learningRate, c.weightDecay);
@@ -350,7 +360,7 @@ export class JsNetwork implements EngineNetwork {
   // ---------------------------------------------------------------------------------------------
   // The mini-batch loop (training.h)
 
-  /** Copies the rows order[start .. start+B) of the call's dataset into X and the targets workspace. */
+  /** Copies the rows order[start .. start+B) of the call's dataset into X and the targets and weights workspace. */
   private gatherBatch(call: TrainCall, start: number, B: number): void {
     const inputs = this.sizes[0], out = this.sizes[this.L];
     const order = call.order, src = call.X, X = this.X;
@@ -375,24 +385,35 @@ export class JsNetwork implements EngineNetwork {
       y.dense = Y;
       y.labels = null;
     }
+    y.weightsOff = 0;
+    y.weights = null;
+    if (call.weights !== null && call.weights !== undefined) {
+      const weights = this.weights, srcWeights = call.weights;
+      for (let i = 0; i < B; i++) weights[i] = srcWeights[order[start + i]];
+      y.weights = weights;
+    }
   }
 
   /** The batch loop of trainBatches over already checked arguments. */
   private trainBatchLoop(call: TrainCall, c: OptimizerConfig): LossStats {
     const { count, batchSize } = call;
     const stepLosses = call.stepLosses ?? null;
+    const stepWeights = call.stepWeights ?? null;
     const diagnostics = call.diagnostics ?? null;
     this.reserve(Math.min(count, batchSize));
-    const total: LossStats = { lossSum: 0, correct: 0 };
+    const total: LossStats = { lossSum: 0, correct: 0, weightSum: 0 };
     let step = 0;
     for (let start = 0; start < count; start += batchSize, step++) {
       const B = Math.min(batchSize, count - start);
       this.gatherBatch(call, start, B);
       const last = start + batchSize >= count;
       this.trainStep(B, c, call.firstStep + step, last ? diagnostics : null);
-      if (stepLosses !== null) stepLosses[step] = this.stepStats.lossSum / B;
-      total.lossSum += this.stepStats.lossSum;
-      total.correct += this.stepStats.correct;
+      const s = this.stepStats;
+      if (stepLosses !== null) stepLosses[step] = s.weightSum > 0 ? s.lossSum / s.weightSum : 0;
+      if (stepWeights !== null) stepWeights[step] = s.weightSum;
+      total.lossSum += s.lossSum;
+      total.correct += s.correct;
+      total.weightSum += s.weightSum;
     }
     this.releaseTargets();
     return total;
@@ -405,5 +426,6 @@ export class JsNetwork implements EngineNetwork {
   private releaseTargets(): void {
     this.targets.dense = null;
     this.targets.labels = null;
+    this.targets.weights = null;
   }
 }

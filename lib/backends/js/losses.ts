@@ -1,6 +1,7 @@
 // losses.ts — the output layer (native/kernels/losses.h): bias, g, the loss L(y, ŷ) and
-// δ^L = ∂L/∂z^L in one pass per row. Losses are summed over a row's units and over the rows; the
-// caller divides by the batch size (and passes deltaScale = 1/B), so loss and gradients are means.
+// δ^L = ∂L/∂z^L in one pass per row. Losses are summed over a row's units and over the rows, each
+// row times its weight w_i (1 without weights); the caller divides by Σ w_i (and passes
+// deltaScale = 1/Σ w_i), so loss and gradients are weighted means Σ w_i L_i / Σ w_i.
 
 import { LOSS_CODES } from '../../codes';
 import type { FloatArray, LossStats } from '../../engine';
@@ -12,13 +13,29 @@ const BINARY_CROSS_ENTROPY = LOSS_CODES['binary-cross-entropy'];
 
 /**
  * The targets of a batch: dense rows Y[B × out] from index `denseOff`, or (cross-entropy only)
- * class labels[B] from index `labelsOff`. Exactly one of `dense` and `labels` is set.
+ * class labels[B] from index `labelsOff`. Exactly one of `dense` and `labels` is set. Optionally
+ * a weight per row, weights[B] from index `weightsOff`.
  */
 export interface Targets {
   dense: FloatArray | null;
   denseOff: number;
   labels: Int32Array | null;
   labelsOff: number;
+  weights: FloatArray | null;
+  weightsOff: number;
+}
+
+/** Σ w_i over rows [off, off+rows) of `weights` in double, or the row count without weights. */
+export function weightSum(weights: FloatArray | null, off: number, rows: number): number {
+  if (weights === null) return rows;
+  let sum = 0;
+  for (let i = 0; i < rows; i++) sum += weights[off + i];
+  return sum;
+}
+
+/** The δ^L scale that makes gradients weighted means: 1 / Σ w_i, and 0 when every weight is 0. */
+export function weightedMeanScale(sum: number): number {
+  return sum > 0 ? 1 / sum : 0;
 }
 
 /**
@@ -44,9 +61,9 @@ export function softplus(z: number): number {
 
 /**
  * Z[B × out] (from index 0) holds A_prev Wᵀ on entry and a^L on return. When `delta` is not null it
- * receives δ^L · deltaScale: a − y for softmax + cross-entropy and sigmoid + binary cross-entropy, and
- * (a − y) ⊙ g'(z) for mse (L = ½ Σ (y − a)²). Writes the batch's loss sum and correct count to `stats`.
- * `slope` and `deltaScale` are already cast to the element type.
+ * receives δ^L · deltaScale · w_i (row i): a − y for softmax + cross-entropy and sigmoid + binary cross-entropy, and
+ * (a − y) ⊙ g'(z) for mse (L = ½ Σ (y − a)²). Writes the batch's weighted loss sum, weighted correct
+ * count and weight sum to `stats`. `slope` and `deltaScale` are already cast to the element type.
  */
 export function outputLossDelta(
   loss: number, g: number, slope: number,
@@ -56,13 +73,15 @@ export function outputLossDelta(
   stats: LossStats,
 ): void {
   const byThreshold = accuracyByThreshold(loss, out);
-  const Y = y.dense, labels = y.labels;
+  const Y = y.dense, labels = y.labels, weights = y.weights;
   const f32 = Z instanceof Float32Array;
   let lossSum = 0, correct = 0;
   for (let i = 0; i < B; i++) {
     const zi = i * out; // row i of Z and of delta
     const yi = y.denseOff + i * out; // row i of Y
     const label = labels !== null ? labels[y.labelsOff + i] : -1;
+    const w = weights !== null ? weights[y.weightsOff + i] : 1;
+    const scale = weights !== null ? cast(Z, deltaScale * w) : deltaScale; // δ scale of this row
     for (let j = 0; j < out; j++) Z[zi + j] += b[bOff + j]; // z^L = W^L a^(L-1) + b^L
 
     if (loss === CROSS_ENTROPY) {
@@ -75,15 +94,15 @@ export function outputLossDelta(
         ySum = 1;
       }
       const lse = softmaxRow(Z, zi, out);
-      lossSum += ySum * lse - yDotZ;
+      lossSum += w * (ySum * lse - yDotZ);
       if (delta !== null) {
         const ySumT = cast(Z, ySum);
         for (let j = 0; j < out; j++) {
           const yj = Y !== null ? Y[yi + j] : j === label ? 1 : 0;
-          delta[zi + j] = (Z[zi + j] * ySumT - yj) * deltaScale; // δ = (a · Σy − y) / B
+          delta[zi + j] = (Z[zi + j] * ySumT - yj) * scale; // δ = (a · Σy − y) w_i / Σw
         }
       }
-      correct += argmax(Z, zi, out) === (Y !== null ? argmax(Y, yi, out) : label) ? 1 : 0;
+      correct += argmax(Z, zi, out) === (Y !== null ? argmax(Y, yi, out) : label) ? w : 0;
       continue;
     }
 
@@ -94,26 +113,27 @@ export function outputLossDelta(
       for (let j = 0; j < out; j++) {
         const z = Z[zi + j];
         const sp = f32 ? Math.fround(softplus(z)) : softplus(z); // native evaluates softplus in T
-        lossSum += sp - Yd[yi + j] * z;
+        lossSum += w * (sp - Yd[yi + j] * z);
         Z[zi + j] = sigmoid(z);
-        if (delta !== null) delta[zi + j] = (Z[zi + j] - Yd[yi + j]) * deltaScale; // δ = (a − y) / B
+        if (delta !== null) delta[zi + j] = (Z[zi + j] - Yd[yi + j]) * scale; // δ = (a − y) w_i / Σw
       }
     } else {
       // MSE with any activation but softmax: L = ½ Σ (a − y)².
       activationForward(g, slope, Z, zi, out);
       for (let j = 0; j < out; j++) {
         const r = Z[zi + j] - Yd[yi + j];
-        lossSum += 0.5 * r * r;
-        if (delta !== null) delta[zi + j] = (Z[zi + j] - Yd[yi + j]) * deltaScale; // (a − y) / B …
+        lossSum += w * (0.5 * r * r);
+        if (delta !== null) delta[zi + j] = (Z[zi + j] - Yd[yi + j]) * scale; // (a − y) w_i / Σw …
       }
       if (delta !== null) activationBackward(g, slope, Z, zi, delta, zi, out); // … ⊙ g'(z)
     }
     if (byThreshold) {
-      for (let j = 0; j < out; j++) correct += (Z[zi + j] >= 0.5) === (Yd[yi + j] >= 0.5) ? 1 : 0;
+      for (let j = 0; j < out; j++) correct += (Z[zi + j] >= 0.5) === (Yd[yi + j] >= 0.5) ? w : 0;
     } else {
-      correct += argmax(Z, zi, out) === argmax(Yd, yi, out) ? 1 : 0;
+      correct += argmax(Z, zi, out) === argmax(Yd, yi, out) ? w : 0;
     }
   }
   stats.lossSum = lossSum;
   stats.correct = correct;
+  stats.weightSum = weightSum(weights, y.weightsOff, B);
 }

@@ -30,17 +30,17 @@ export interface WasmExports {
   _initialize(): void;
   blasprop_create(
     isDouble: number, L: number, sizes: Pointer, activations: Pointer, slopes: Pointer, dropout: Pointer, loss: number,
-    params: Pointer, grads: Pointer, optM: Pointer, optV: Pointer, rng: Pointer,
+    params: Pointer, grads: Pointer, optM: Pointer, optV: Pointer, optG: Pointer, rng: Pointer,
   ): Pointer;
   blasprop_destroy(handle: Pointer): void;
   /** 16-byte aligned; 0 when the memory cannot grow. */
   blasprop_alloc(bytes: number): Pointer;
   blasprop_free(pointer: Pointer): void;
   blasprop_train(
-    handle: Pointer, X: Pointer, Y: Pointer, labels: Pointer, rows: number, order: Pointer, count: number, batchSize: number,
-    firstStep: number, optimizer: Pointer, stepLosses: Pointer, diagnostics: Pointer, stats: Pointer,
+    handle: Pointer, X: Pointer, Y: Pointer, labels: Pointer, weights: Pointer, rows: number, order: Pointer, count: number, batchSize: number,
+    firstStep: number, optimizer: Pointer, stepLosses: Pointer, stepWeights: Pointer, diagnostics: Pointer, stats: Pointer,
   ): void;
-  blasprop_evaluate(handle: Pointer, X: Pointer, Y: Pointer, labels: Pointer, rows: number, gradients: number, stats: Pointer): void;
+  blasprop_evaluate(handle: Pointer, X: Pointer, Y: Pointer, labels: Pointer, weights: Pointer, rows: number, gradients: number, stats: Pointer): void;
   blasprop_predict(handle: Pointer, X: Pointer, rows: number, out: Pointer): void;
 }
 

@@ -22,10 +22,12 @@ export class WasmStaging {
   readonly X: Scratch;
   readonly Y: Scratch;
   readonly labels: Scratch;
+  readonly weights: Scratch;
   readonly order: Scratch;
   readonly out: Scratch;
   readonly stepLosses: Scratch;
-  /** The optimizer's ten settings, the two stats doubles and a diagnostics record. */
+  readonly stepWeights: Scratch;
+  /** The optimizer's thirteen settings, the three stats doubles and a diagnostics record. */
   readonly small: Scratch;
   private identityGeneration = 0;
   private identityRows = 0;
@@ -34,9 +36,11 @@ export class WasmStaging {
     this.X = new Scratch(memory);
     this.Y = new Scratch(memory);
     this.labels = new Scratch(memory);
+    this.weights = new Scratch(memory);
     this.order = new Scratch(memory);
     this.out = new Scratch(memory);
     this.stepLosses = new Scratch(memory);
+    this.stepWeights = new Scratch(memory);
     this.small = new Scratch(memory);
   }
 
@@ -82,8 +86,9 @@ export class WasmNetwork implements EngineNetwork {
   private readonly grads: FloatArray;
   private readonly optM: FloatArray;
   private readonly optV: FloatArray;
+  private readonly optG: FloatArray;
   private readonly rng: Uint32Array;
-  // Their copies in the module: one block, params | grads | optM | optV | rng.
+  // Their copies in the module: one block, params | grads | optM | optV | optG | rng.
   private readonly block: Pointer;
   private readonly handle: Pointer;
 
@@ -100,11 +105,12 @@ export class WasmNetwork implements EngineNetwork {
     this.grads = spec.grads;
     this.optM = spec.optM;
     this.optV = spec.optV;
+    this.optG = spec.optG;
     this.rng = spec.rng;
     const memory = this.memory;
     const L = this.L;
     const n = paramCount * this.bytes;
-    this.block = memory.alloc(4 * n + 16);
+    this.block = memory.alloc(5 * n + 16);
     // The shape, only for blasprop_create, which copies it.
     const shapeBytes = 8 * (L + 1) + 8 * (L + 1) + 8 * L + 8 * (L + 1);
     const shapeBlock = memory.alloc(shapeBytes);
@@ -115,7 +121,7 @@ export class WasmNetwork implements EngineNetwork {
       memory.view(Float64Array, slopes, L + 1).set(spec.slopes);
       memory.view(Float64Array, dropout, L).set(spec.dropout);
       const b = this.block;
-      this.handle = memory.exports.blasprop_create(spec.dtype === 'float64' ? 1 : 0, L, sizes, activations, slopes, dropout, spec.loss, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n);
+      this.handle = memory.exports.blasprop_create(spec.dtype === 'float64' ? 1 : 0, L, sizes, activations, slopes, dropout, spec.loss, b, b + n, b + 2 * n, b + 3 * n, b + 4 * n, b + 5 * n);
     } finally {
       memory.free(shapeBlock);
     }
@@ -126,7 +132,7 @@ export class WasmNetwork implements EngineNetwork {
     collector.register(this, { memory, handle: this.handle, block: this.block });
   }
 
-  /** A view of part `k` of the block (0 params, 1 grads, 2 optM, 3 optV). */
+  /** A view of part `k` of the block (0 params, 1 grads, 2 optM, 3 optV, 4 optG). */
   private part(k: number): FloatArray {
     return this.memory.view(this.Float, this.block + k * this.paramCount * this.bytes, this.paramCount);
   }
@@ -136,13 +142,14 @@ export class WasmNetwork implements EngineNetwork {
     if (!all) return;
     this.part(2).set(this.optM.subarray(0, this.paramCount));
     this.part(3).set(this.optV.subarray(0, this.paramCount));
-    this.memory.view(Uint32Array, this.block + 4 * this.paramCount * this.bytes, 4).set(this.rng.subarray(0, 4));
+    this.part(4).set(this.optG.subarray(0, this.paramCount));
+    this.memory.view(Uint32Array, this.block + 5 * this.paramCount * this.bytes, 4).set(this.rng.subarray(0, 4));
   }
 
   private copyOut(parts: number[]): void {
-    const targets = [this.params, this.grads, this.optM, this.optV];
+    const targets = [this.params, this.grads, this.optM, this.optV, this.optG];
     for (const k of parts) targets[k]!.set(this.part(k));
-    if (parts.includes(2)) this.rng.set(this.memory.view(Uint32Array, this.block + 4 * this.paramCount * this.bytes, 4));
+    if (parts.includes(2)) this.rng.set(this.memory.view(Uint32Array, this.block + 5 * this.paramCount * this.bytes, 4));
   }
 
   /** Calls into the module; a trap (out of memory in the workspace) becomes an Error and changes no façade buffer. */
@@ -156,8 +163,8 @@ export class WasmNetwork implements EngineNetwork {
   }
 
   private stats(pointer: Pointer): LossStats {
-    const s = this.memory.view(Float64Array, pointer, 2);
-    return { lossSum: s[0]!, correct: s[1]! };
+    const s = this.memory.view(Float64Array, pointer, 3);
+    return { lossSum: s[0]!, correct: s[1]!, weightSum: s[2]! };
   }
 
   trainBatches(call: TrainCall): LossStats {
@@ -171,23 +178,28 @@ export class WasmNetwork implements EngineNetwork {
     const X = st.X.reserve(count * inputs * this.bytes);
     const Y = call.Y ? st.Y.reserve(count * outputs * this.bytes) : 0;
     const labels = call.labels ? st.labels.reserve(4 * count) : 0;
+    const weights = call.weights ? st.weights.reserve(count * this.bytes) : 0;
     const orderPointer = st.identityOrder(count);
     const stepLosses = call.stepLosses ? st.stepLosses.reserve(8 * steps) : 0;
-    const small = st.small.reserve(8 * (12 + this.L * DIAGNOSTICS_PER_LAYER));
-    const optimizer = small, stats = small + 80, diagnostics = call.diagnostics ? small + 96 : 0;
+    const stepWeights = call.stepWeights ? st.stepWeights.reserve(8 * steps) : 0;
+    const small = st.small.reserve(8 * (16 + this.L * DIAGNOSTICS_PER_LAYER));
+    const optimizer = small, stats = small + 104, diagnostics = call.diagnostics ? small + 128 : 0;
 
     gatherRows(call.X, order, count, inputs, memory.view(this.Float, X, count * inputs));
     if (call.Y) gatherRows(call.Y, order, count, outputs, memory.view(this.Float, Y, count * outputs));
     if (call.labels) gatherRows(call.labels, order, count, 1, memory.view(Int32Array, labels, count));
-    memory.view(Float64Array, optimizer, 10).set([
+    if (call.weights) gatherRows(call.weights, order, count, 1, memory.view(this.Float, weights, count));
+    memory.view(Float64Array, optimizer, 13).set([
       c.type, c.learningRate, c.momentum, c.nesterov ? 1 : 0, c.beta1, c.beta2, c.epsilon, c.weightDecay, c.maxNorm, c.clipNorm,
+      c.alpha, c.centered ? 1 : 0, c.initialAccumulator,
     ]);
     this.copyIn(true);
     this.enter(() =>
-      memory.exports.blasprop_train(this.handle, X, Y, labels, count, orderPointer, count, call.batchSize, call.firstStep, optimizer, stepLosses, diagnostics, stats),
+      memory.exports.blasprop_train(this.handle, X, Y, labels, weights, count, orderPointer, count, call.batchSize, call.firstStep, optimizer, stepLosses, stepWeights, diagnostics, stats),
     );
-    this.copyOut([0, 1, 2, 3]);
+    this.copyOut([0, 1, 2, 3, 4]);
     if (call.stepLosses) call.stepLosses.set(memory.view(Float64Array, stepLosses, steps));
+    if (call.stepWeights) call.stepWeights.set(memory.view(Float64Array, stepWeights, steps));
     if (call.diagnostics) call.diagnostics.set(memory.view(Float64Array, diagnostics, this.L * DIAGNOSTICS_PER_LAYER));
     return this.stats(stats);
   }
@@ -204,12 +216,14 @@ export class WasmNetwork implements EngineNetwork {
     const X = st.X.reserve(rows * inputs * this.bytes);
     const Y = call.Y ? st.Y.reserve(rows * outputs * this.bytes) : 0;
     const labels = call.labels ? st.labels.reserve(4 * rows) : 0;
-    const stats = st.small.reserve(8 * (12 + this.L * DIAGNOSTICS_PER_LAYER)) + 80;
+    const weights = call.weights ? st.weights.reserve(rows * this.bytes) : 0;
+    const stats = st.small.reserve(8 * (16 + this.L * DIAGNOSTICS_PER_LAYER)) + 104;
     memory.view(this.Float, X, rows * inputs).set(call.X.subarray(0, rows * inputs));
     if (call.Y) memory.view(this.Float, Y, rows * outputs).set(call.Y.subarray(0, rows * outputs));
     if (call.labels) memory.view(Int32Array, labels, rows).set(call.labels.subarray(0, rows));
+    if (call.weights) memory.view(this.Float, weights, rows).set(call.weights.subarray(0, rows));
     this.copyIn(false);
-    this.enter(() => memory.exports.blasprop_evaluate(this.handle, X, Y, labels, rows, call.gradients ? 1 : 0, stats));
+    this.enter(() => memory.exports.blasprop_evaluate(this.handle, X, Y, labels, weights, rows, call.gradients ? 1 : 0, stats));
     if (call.gradients) this.copyOut([1]);
     return this.stats(stats);
   }
