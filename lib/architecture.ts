@@ -3,6 +3,7 @@
 import { ACTIVATION_CODES, LOSS_CODES, type ActivationName, type LossName } from './codes';
 import { ConfigError } from './errors';
 import { resolveInit, type Init, type InitRule } from './initializers';
+import { checkInferenceWorkspace, checkParameterCount } from './limits';
 import { checkChoice, checkInteger, checkKnownKeys, checkNumber } from './options';
 
 /** Element type of weights, activations and data. */
@@ -71,7 +72,7 @@ function defaultOutputActivation(loss: LossName): ActivationName {
   return loss === 'cross-entropy' ? 'softmax' : loss === 'binary-cross-entropy' ? 'sigmoid' : 'identity';
 }
 
-/** Validates NetworkOptions; throws ConfigError naming the first problem. */
+/** Validates NetworkOptions, sizes included (lib/limits.ts); throws ConfigError naming the first problem. */
 export function resolveArchitecture(options: NetworkOptions): Architecture {
   if (typeof options !== 'object' || options === null) throw new ConfigError('new Network(options): options must be an object');
   checkKnownKeys(options, NETWORK_KEYS, 'Network options');
@@ -111,7 +112,11 @@ export function resolveArchitecture(options: NetworkOptions): Architecture {
     throw new ConfigError(`loss 'binary-cross-entropy' needs a 'sigmoid' output layer, got '${output.activation}'`);
   }
   if (output.activation === 'softmax' && output.units < 2) throw new ConfigError('a softmax output needs at least 2 units');
-  return { inputs, layers, loss, dtype, inputDropout };
+  const architecture: Architecture = { inputs, layers, loss, dtype, inputDropout };
+  // Sizes last, before anything is allocated (lib/limits.ts).
+  checkParameterCount(parameterLayout(architecture).count, dtype);
+  checkInferenceWorkspace(layerSizes(architecture));
+  return architecture;
 }
 
 /** sizes[0] = inputs, sizes[l] = units of layer l. */

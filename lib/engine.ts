@@ -91,6 +91,12 @@ export interface EngineNetwork {
   /** evaluate on the libuv thread pool (native) or the calling thread (TypeScript). */
   evaluateAsync(call: EvaluateCall): Promise<LossStats>;
   predict(call: PredictCall): void;
+  /**
+   * Frees the workspace and detaches the spec's params, grads, optM and optV buffers at once (their
+   * memory is released); later calls throw DisposedError, a second dispose does nothing. Throws
+   * BusyError while an asynchronous call runs.
+   */
+  dispose(): void;
 }
 
 /** A backend: builds networks. */

@@ -1,6 +1,7 @@
 // The training loop: epochs over a fresh seeded random order, mini-batches handed to the backend in
 // chunks of steps, validation, callbacks, early stopping, cancellation. One generator drives both
 // fitSync (backend calls on this thread) and fit (backend calls on the libuv pool).
+import { layerSizes } from './architecture';
 import { DIAGNOSTICS_PER_LAYER } from './codes';
 import type { FloatArray, TrainCall } from './engine';
 import { ConfigError } from './errors';
@@ -10,6 +11,7 @@ import type { Network } from './network';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions } from './optimizer';
 import { checkInteger, checkKnownKeys, checkNumber, describe } from './options';
 import { resolveSchedule, type ScheduleOptions } from './schedule';
+import { checkWorkspace } from './limits';
 
 /** Per-layer numbers of one training step that show vanishing or exploding gradients. */
 export interface LayerDiagnostics {
@@ -206,6 +208,8 @@ function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOpti
     if (monitor !== 'loss' && monitor !== 'valLoss') throw new ConfigError(`earlyStopping.monitor must be 'loss' or 'valLoss', got ${describe(monitor)}`);
     if (monitor === 'valLoss' && !validation) throw new ConfigError("earlyStopping.monitor 'valLoss' needs validationData or validationSplit");
   }
+
+  checkWorkspace(layerSizes(net.architecture), Math.min(batchSizeOption, trainRows), 'fit: batchSize');
 
   // All checks passed: from here on the network changes.
   net.prepareOptimizer(optimizer.stateKey);

@@ -5,11 +5,13 @@ import { layerSizes, parameterLayout, resolveArchitecture, type Architecture, ty
 import { resolveEngine } from './backend';
 import { ACTIVATION_CODES, LOSS_CODES } from './codes';
 import type { Engine, EngineNetwork, EngineSpec, FloatArray, TrainCall } from './engine';
-import { BusyError, ConfigError, DTypeError, NonFiniteError, ShapeError } from './errors';
+import { AllocationError, BusyError, ConfigError, DisposedError, DTypeError, NonFiniteError, ShapeError } from './errors';
 import { runFit, type FitOptions, type History } from './fit';
 import { fillWeights } from './initializers';
 import { toFlatMatrix, toTargets, type FlatTargets, type Matrix, type MatrixInput, type TargetInput } from './input';
 import { accuracyDenominator, reportsAccuracy } from './metrics';
+import './dispose-symbol';
+import { checkWorkspace } from './limits';
 import { checkLearningRate, resolveOptimizer, type OptimizerOptions, type RegularizationOptions } from './optimizer';
 import { checkKnownKeys, describe } from './options';
 import { modelToOnnx, type OnnxExportOptions } from './onnx';
@@ -76,6 +78,7 @@ export class Network {
   private optimizerStep = 0;
   private optimizerKey: string | null = null;
   private busyWith: string | null = null;
+  private disposed = false;
   /** True while fit runs a callback: training is paused, so read-only calls are safe. */
   private inCallback = false;
 
@@ -89,7 +92,13 @@ export class Network {
     this.options = { ...options, seed: this.seed };
     this.engine = resolveEngine(options.backend ?? 'auto');
     this.layout = parameterLayout(this.architecture);
-    const make = (n: number): FloatArray => (this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
+    const make = (n: number): FloatArray => {
+      try {
+        return this.dtype === 'float64' ? new Float64Array(n) : new Float32Array(n);
+      } catch (e) {
+        throw new AllocationError(`cannot allocate ${n} ${this.dtype} parameters: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
     this.params = make(this.layout.count);
     this.grads = make(this.layout.count);
     this.optM = make(this.layout.count);
@@ -156,8 +165,9 @@ export class Network {
     });
   }
 
-  /** Throws BusyError while an asynchronous fit runs (read-only calls are allowed inside its callbacks). */
+  /** Throws DisposedError after dispose(), BusyError while an asynchronous fit runs (read-only calls are allowed inside its callbacks). */
   private checkIdle(call: string, readOnly = false): void {
+    if (this.disposed) throw new DisposedError(`${call}() was called on a disposed network`);
     if (this.busyWith !== null && !(readOnly && this.inCallback)) {
       throw new BusyError(`${call}() was called while ${this.busyWith}() is running on this network; await it (or abort it) first`);
     }
@@ -268,6 +278,7 @@ export class Network {
     const optimizer = resolveOptimizer(options.optimizer, options);
     const { data, rows } = this.features(x);
     const targets = this.targets(y, rows);
+    checkWorkspace(layerSizes(this.architecture), rows, 'trainStep');
     this.prepareOptimizer(optimizer.stateKey);
     const order = new Int32Array(rows);
     for (let i = 0; i < rows; i++) order[i] = i;
@@ -387,6 +398,30 @@ export class Network {
       optimizerKey: this.optimizerKey,
     };
   }
+
+  // ── Disposal ─ start
+
+  /**
+   * Frees the network's memory at once — parameters, gradients, optimizer state and the backend's
+   * workspace — instead of when the garbage collector finds the network unreachable (which it also
+   * does, without this call). Afterwards every call throws DisposedError; a second dispose() does
+   * nothing. `using net = new Network(…)` calls it at the end of the scope.
+   *
+   * @throws BusyError while an asynchronous fit runs on this network.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.checkIdle('dispose');
+    this.handle.dispose();
+    this.disposed = true;
+  }
+
+  /** {@link Network.dispose}, for `using`. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  // ── Disposal ─ end
 
   // ── Persistence (lib/persistence; the file format is described in lib/persistence/format.ts) ─ start
 

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
+import { AllocationError, BusyError, DisposedError } from '../errors';
 
 /** Build and runtime facts of the BLAS inside the native addon. */
 export interface BlasInfo {
@@ -19,6 +20,10 @@ export interface BlasInfo {
 export interface NativeBinding {
   NativeNetwork: new (spec: EngineSpec) => EngineNetwork;
   setThreads(n: number, adaptive?: boolean): void;
+  /** How concurrent passes are admitted (native/napi/pass_scheduler.h); for bench/concurrency.ts only. */
+  setSchedulePolicy(policy: 'scheduled' | 'unscheduled' | 'narrow' | 'serial'): void;
+  /** The error classes the addon throws in this environment (main thread or worker). */
+  setErrorClasses(classes: { allocation: typeof AllocationError; disposed: typeof DisposedError; busy: typeof BusyError }): void;
   blasInfo(): BlasInfo;
   /** Index of the first NaN or ±Infinity, or −1. */
   firstNonFinite(data: Float32Array | Float64Array): number;
@@ -71,7 +76,9 @@ function load(): LoadResult {
   for (const attempt of attempts) {
     try {
       const file = attempt();
-      return (loaded = { binding: require(file) as NativeBinding, path: file });
+      const binding = require(file) as NativeBinding;
+      binding.setErrorClasses({ allocation: AllocationError, disposed: DisposedError, busy: BusyError });
+      return (loaded = { binding, path: file });
     } catch (e) {
       first ??= oneLine(e);
     }

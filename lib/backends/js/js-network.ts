@@ -4,6 +4,7 @@
 // native, so both backends agree to rounding (float64) and draw identical dropout masks.
 
 import { DIAGNOSTICS_PER_LAYER, LOSS_CODES } from '../../codes';
+import { DisposedError } from '../../errors';
 import type {
   DatasetCall, EngineNetwork, EngineSpec, EvaluateCall, FloatArray, LossStats, PredictCall, TrainCall,
 } from '../../engine';
@@ -78,6 +79,7 @@ export class JsNetwork implements EngineNetwork {
   private readonly targets: Targets = { dense: null, denseOff: 0, labels: null, labelsOff: 0 };
   /** The loss sum and correct count of the current step or chunk. */
   private readonly stepStats: LossStats = { lossSum: 0, correct: 0 };
+  private disposed = false;
 
   /** Builds the network over the spec's buffers (which it keeps and updates in place). */
   constructor(spec: EngineSpec) {
@@ -142,6 +144,7 @@ export class JsNetwork implements EngineNetwork {
    * forward with dropout, loss, backward and update. Returns the loss sum and correct count over all rows.
    */
   trainBatches(call: TrainCall): LossStats {
+    this.checkAlive();
     this.checkDataset(call);
     const { count, batchSize, order } = call;
     if (!Number.isInteger(batchSize) || batchSize < 1) fail("'batchSize' must be an integer ≥ 1");
@@ -178,6 +181,7 @@ export class JsNetwork implements EngineNetwork {
    * with `gradients` the gradient of the mean loss over all rows is left in spec.grads.
    */
   evaluate(call: EvaluateCall): LossStats {
+    this.checkAlive();
     this.checkDataset(call);
     const rows = call.rows;
     if (rows < 1) fail("'rows' must be ≥ 1");
@@ -217,6 +221,7 @@ export class JsNetwork implements EngineNetwork {
 
   /** out[rows × outputs] = the network's output for X[rows × inputs], in chunks of INFERENCE_CHUNK_ROWS rows. */
   predict(call: PredictCall): void {
+    this.checkAlive();
     const rows = call.rows;
     if (!Number.isInteger(rows) || rows < 0) fail("'rows' must be an integer ≥ 0");
     const L = this.L, inputs = this.sizes[0], out = this.sizes[L];
@@ -232,6 +237,28 @@ export class JsNetwork implements EngineNetwork {
       const n = B * out, dst = r * out, Y = call.out;
       for (let k = 0; k < n; k++) Y[dst + k] = AL[k];
     }
+  }
+
+  /**
+   * Drops the workspace and detaches the spec's parameter, gradient and optimizer buffers, as the
+   * native binding does; later calls throw DisposedError, a second dispose does nothing.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    const buffers = [this.params.buffer, this.grads.buffer, this.optM.buffer, this.optV.buffer] as ArrayBuffer[];
+    structuredClone(buffers, { transfer: buffers });  // detaches them; the moved copies are garbage at once
+    const empty = new this.Float(0);
+    this.X = this.delta = this.deltaPrev = this.Y = empty;
+    this.A.fill(empty);
+    this.D.fill(empty);
+    this.M.fill(empty);
+    this.labels = new Int32Array(0);
+    this.capacity = 0;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new DisposedError('blasprop js: the network was disposed');
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,191 @@
+// pass_scheduler.h — one process-wide admission queue for the BLAS passes of every network, thread
+// and worker_thread, so concurrent fits share the cores instead of fighting over them.
+//
+// Why: OpenBLAS's thread count is process-global (openblas_set_num_threads) and its thread server is
+// shared; several libuv workers calling the threaded BLAS at once ran 6 fits 13× slower than one after
+// another on 2 cores. The scheduler keeps that from happening:
+//   - a pass runs wide (the configured threads) when it is the only pass running or waiting;
+//   - otherwise passes run narrow (one BLAS thread each), up to <configured threads> at once;
+//   - the global thread count changes only while no pass runs;
+//   - passes are admitted first come, first served, so every fit keeps progressing.
+// Small passes on the calling thread (a few-row predict) skip the queue: they run at once with
+// whatever count is set, so they never wait behind another fit's chunk of steps.
+// Statics of the addon are shared by all worker_threads of a process, hence one queue per process.
+#pragma once
+#include <cblas.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+
+namespace blasprop_napi {
+
+// How passes are admitted. Scheduled is the policy; the others exist so bench/concurrency.ts can
+// measure the candidates side by side (setSchedulePolicy in addon.cc).
+enum class SchedulePolicy {
+  Scheduled,    // wide when alone, else narrow up to the configured count at once (the default)
+  Unscheduled,  // every pass sets its own count and runs at once (blasprop before the scheduler)
+  Narrow,       // every pass on one BLAS thread, all at once (like OPENBLAS_NUM_THREADS=1)
+  Serial,       // one pass at a time, wide (a global lock)
+};
+
+class PassScheduler {
+ public:
+  static PassScheduler& instance() {
+    static PassScheduler scheduler;
+    return scheduler;
+  }
+
+  // setThreads(n, adaptive): n BLAS threads for wide passes and n narrow passes at once. Applied when
+  // the next pass is admitted, never under a running one.
+  void configure(int threads, bool adaptive) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    configured_ = threads;
+    adaptive_ = adaptive;
+    cv_.notify_all();
+  }
+  int configured() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return configured_locked();
+  }
+  bool adaptive() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return adaptive_;
+  }
+  void set_policy(SchedulePolicy policy) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    policy_ = policy;
+    cv_.notify_all();
+  }
+
+  // How a pass was admitted: its BLAS thread count, and whether it holds the whole machine.
+  struct Admission {
+    int threads = 0;
+    bool wide = false;
+  };
+
+  // Blocks until a pass may run and sets the BLAS thread count for it. `wanted` is the pass's own
+  // choice (kernels/threads.h): the configured count, or 1 for small calls when adaptive. Every
+  // acquire must be paired with release(the admission).
+  Admission acquire(int wanted) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const int C = configured_locked();
+    const int want = adaptive_ ? std::min(wanted, C) : C;
+    if (policy_ == SchedulePolicy::Unscheduled) {
+      set_threads_locked(want);  // may change the count under a running pass: the old behaviour
+      ++narrow_;
+      return {want, false};
+    }
+    const uint64_t ticket = next_ticket_++;
+    queue_.push_back(ticket);
+    Admission admission;
+    for (;;) {
+      if (queue_.front() == ticket) admission = admit_locked(want, C);
+      if (admission.threads > 0) break;
+      cv_.wait(lock);
+    }
+    queue_.pop_front();
+    cv_.notify_all();  // the next in line may be admitted as well
+    return admission;
+  }
+
+  void release(Admission admission) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (admission.wide) wide_ = 0;
+    else --narrow_;
+    cv_.notify_all();
+  }
+
+  // A small pass that skips the queue (see the top of this file); it never changes the count, and
+  // the count does not change under it.
+  void enter_unscheduled() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++unscheduled_;
+  }
+  void leave_unscheduled() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    --unscheduled_;
+    cv_.notify_all();
+  }
+
+ private:
+  PassScheduler() = default;
+
+  int configured_locked() {
+    if (configured_ == 0) configured_ = std::max(1, openblas_get_num_threads());  // OPENBLAS_NUM_THREADS was set
+    return configured_;
+  }
+
+  // How the head of the queue is admitted, or threads = 0 if it must wait.
+  Admission admit_locked(int want, int C) {
+    const bool idle = wide_ == 0 && narrow_ == 0;
+    const bool can_switch = idle && unscheduled_ == 0;
+    switch (policy_) {
+      case SchedulePolicy::Serial:
+        if (!can_switch) return {};
+        set_threads_locked(want);
+        wide_ = 1;
+        return {want, true};
+      case SchedulePolicy::Narrow:
+        if (blas_threads_ != 1 && !can_switch) return {};
+        set_threads_locked(1);
+        ++narrow_;
+        return {1, false};
+      default:
+        break;
+    }
+    if (want > 1 && queue_.size() == 1 && can_switch) {
+      set_threads_locked(want);
+      wide_ = 1;
+      return {want, true};
+    }
+    if (wide_ > 0 || narrow_ >= C || (blas_threads_ != 1 && !can_switch)) return {};
+    set_threads_locked(1);
+    ++narrow_;
+    return {1, false};
+  }
+
+  void set_threads_locked(int n) {
+    if (blas_threads_ == n) return;
+    openblas_set_num_threads(n);
+    blas_threads_ = n;
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<uint64_t> queue_;  // tickets of the passes waiting, in arrival order
+  uint64_t next_ticket_ = 0;
+  int configured_ = 0;          // 0 until setThreads: OpenBLAS's own default
+  bool adaptive_ = false;
+  SchedulePolicy policy_ = SchedulePolicy::Scheduled;
+  int wide_ = 0;                // 1 while a wide pass runs
+  int narrow_ = 0;              // narrow passes running
+  int unscheduled_ = 0;         // small passes running outside the queue
+  int blas_threads_ = -1;       // the count last given to OpenBLAS (-1: not set by us yet)
+};
+
+// Holds a place in the scheduler for one pass: acquired on construction, released on destruction.
+class PassLease {
+ public:
+  explicit PassLease(int wanted) : admission_(PassScheduler::instance().acquire(wanted)) {}
+  ~PassLease() { PassScheduler::instance().release(admission_); }
+  PassLease(const PassLease&) = delete;
+  PassLease& operator=(const PassLease&) = delete;
+
+ private:
+  PassScheduler::Admission admission_;
+};
+
+// A small pass outside the queue, for the duration of a scope.
+class UnscheduledPass {
+ public:
+  UnscheduledPass() { PassScheduler::instance().enter_unscheduled(); }
+  ~UnscheduledPass() { PassScheduler::instance().leave_unscheduled(); }
+  UnscheduledPass(const UnscheduledPass&) = delete;
+  UnscheduledPass& operator=(const UnscheduledPass&) = delete;
+};
+
+}  // namespace blasprop_napi
