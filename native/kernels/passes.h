@@ -16,6 +16,16 @@ namespace blasprop {
 // Rows per chunk for the inference passes: bounds the workspace whatever the number of rows.
 constexpr int kInferenceChunkRows = 512;
 
+// Called between two steps (or inference chunks) of a call, never during one: lets the caller's
+// scheduler change the BLAS thread count at a boundary (native/napi/pass_scheduler.h). Must not allocate.
+struct StepHook {
+  void (*call)(void* context) = nullptr;
+  void* context = nullptr;
+  void operator()() const {
+    if (call) call(context);
+  }
+};
+
 // The workspace capacity (rows) a pass needs: min(rows, chunk), where chunk is the batch size of a
 // training call or kInferenceChunkRows. The caller points a workspace of that many rows first.
 inline int network_pass_rows(size_t rows, size_t chunk) { return static_cast<int>(std::min(rows, chunk)); }
@@ -126,9 +136,11 @@ Targets<T> targets_from_row(Targets<T> y, size_t r, int out) {
 }
 
 // Loss sum and correct count over `rows` rows of X without dropout; with accumulate_gradients the
-// gradient of the mean loss over all rows is written to net.grads as well.
+// gradient of the mean loss over all rows is written to net.grads as well. between_chunks runs
+// between chunks of kInferenceChunkRows rows.
 template <typename T>
-LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients) {
+LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients,
+                           StepHook between_chunks = {}) {
   const ScopedFlushDenormals flush;
   const int L = net.L, in = net.sizes[0], out = net.sizes[L];
   if (accumulate_gradients) std::memset(net.grads, 0, net.param_count * sizeof(T));
@@ -143,6 +155,7 @@ LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t row
     if (accumulate_gradients) network_backward(net, input, B, false, -1.0, 0.0);
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;
+    if (r + kInferenceChunkRows < rows) between_chunks();
   }
   return total;
 }

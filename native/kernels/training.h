@@ -25,6 +25,7 @@ struct BatchPlan {
   double first_step = 1;          // 1-based optimizer step number of the first batch (Adam's t)
   double* step_losses = nullptr;  // optional: mean loss of each batch
   double* diagnostics = nullptr;  // optional: per-layer statistics of the last batch
+  StepHook between_steps;         // optional: run after every step but the last
 };
 
 // Copies the rows order[0..B) of the dataset into the workspace's X and targets.
@@ -57,6 +58,7 @@ LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const B
     if (plan.step_losses) plan.step_losses[step] = s.loss_sum / B;
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;
+    if (!last) plan.between_steps();
   }
   return total;
 }

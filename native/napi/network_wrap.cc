@@ -311,8 +311,10 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
   const Napi::ArrayBuffer workspace = point_workspace<T>(env, rows);
   const int threads = network_blas_threads(net, rows, PassScheduler::instance().configured());
   auto pass = [&net, call, threads] {
-    const PassLease lease(threads);
-    return network_train_batches(net, call.data, call.plan, call.optimizer);
+    PassLease lease(threads);
+    BatchPlan plan = call.plan;
+    plan.between_steps = lease.between_steps();
+    return network_train_batches(net, call.data, plan, call.optimizer);
   };
   if (async) return queue_pass(env, args, workspace, pass, guard);
   return stats_to_js(env, pass());
@@ -342,14 +344,12 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) 
   const bool gradients = args.Get("gradients").ToBoolean();
   const int rows = network_pass_rows(data.rows, kInferenceChunkRows);
   const Napi::ArrayBuffer workspace = point_workspace<T>(env, rows);
-  if (!async && is_small_pass(net, data.rows)) {
-    const UnscheduledPass unscheduled;
-    return stats_to_js(env, network_evaluate(net, data.X, data.y, data.rows, gradients));
-  }
+  const UnscheduledPass unscheduled(!async && is_small_pass(net, data.rows));
+  if (unscheduled.entered()) return stats_to_js(env, network_evaluate(net, data.X, data.y, data.rows, gradients));
   const int threads = network_blas_threads(net, rows, PassScheduler::instance().configured());
   auto pass = [&net, data, gradients, threads] {
-    const PassLease lease(threads);
-    return network_evaluate(net, data.X, data.y, data.rows, gradients);
+    PassLease lease(threads);
+    return network_evaluate(net, data.X, data.y, data.rows, gradients, lease.between_steps());
   };
   if (async) return queue_pass(env, args, workspace, pass, guard);
   return stats_to_js(env, pass());
@@ -370,8 +370,8 @@ Napi::Value NativeNetwork::predict(const Napi::CallbackInfo& info) {
   if (rows == 0) return env.Undefined();
   const int chunk = network_pass_rows(rows, kInferenceChunkRows);
   point_workspace<T>(env, chunk);
-  if (is_small_pass(net, rows)) {
-    const UnscheduledPass unscheduled;
+  const UnscheduledPass unscheduled(is_small_pass(net, rows));
+  if (unscheduled.entered()) {
     network_predict(net, X, rows, out);
   } else {
     const PassLease lease(network_blas_threads(net, chunk, PassScheduler::instance().configured()));

@@ -6,10 +6,12 @@
 // another on 2 cores. The scheduler keeps that from happening:
 //   - a pass runs wide (the configured threads) when it is the only pass running or waiting;
 //   - otherwise passes run narrow (one BLAS thread each), up to <configured threads> at once;
-//   - the global thread count changes only while no pass runs;
+//   - a wide pass that sees another pass waiting turns narrow at its next step boundary, so nobody
+//     waits for a whole chunk of steps (~50 ms) behind it, only for one step;
+//   - the global thread count changes only while no BLAS call of another pass is under way;
 //   - passes are admitted first come, first served, so every fit keeps progressing.
-// Small passes on the calling thread (a few-row predict) skip the queue: they run at once with
-// whatever count is set, so they never wait behind another fit's chunk of steps.
+// Small passes on the calling thread (a few-row predict) skip the queue while the count is 1: they
+// run at once, single-threaded, so they never wait behind the fits' steps.
 // Statics of the addon are shared by all worker_threads of a process, hence one queue per process.
 #pragma once
 #include <cblas.h>
@@ -20,6 +22,8 @@
 #include <cstdint>
 #include <deque>
 #include <mutex>
+
+#include "../kernels/passes.h"
 
 namespace blasprop_napi {
 
@@ -81,6 +85,7 @@ class PassScheduler {
     }
     const uint64_t ticket = next_ticket_++;
     queue_.push_back(ticket);
+    waiting_.store(int(queue_.size()), std::memory_order_relaxed);
     Admission admission;
     for (;;) {
       if (queue_.front() == ticket) admission = admit_locked(want, C);
@@ -88,8 +93,22 @@ class PassScheduler {
       cv_.wait(lock);
     }
     queue_.pop_front();
+    waiting_.store(int(queue_.size()), std::memory_order_relaxed);
     cv_.notify_all();  // the next in line may be admitted as well
     return admission;
+  }
+
+  // Called by a running pass between two steps: a wide pass with others waiting turns narrow, so
+  // they are admitted now instead of when its call ends. One relaxed load when nobody waits.
+  void yield_if_waited(Admission& admission) {
+    if (!admission.wide || waiting_.load(std::memory_order_relaxed) == 0) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (queue_.empty() || policy_ != SchedulePolicy::Scheduled) return;
+    set_threads_locked(1);  // safe: this pass is the only one running, and it is between BLAS calls
+    wide_ = 0;
+    ++narrow_;
+    admission = {1, false};
+    cv_.notify_all();
   }
 
   void release(Admission admission) {
@@ -99,11 +118,13 @@ class PassScheduler {
     cv_.notify_all();
   }
 
-  // A small pass that skips the queue (see the top of this file); it never changes the count, and
-  // the count does not change under it.
-  void enter_unscheduled() {
+  // A small pass that skips the queue (see the top of this file), when the count is 1; returns
+  // whether it may. It never changes the count, and the count does not change under it.
+  bool try_enter_unscheduled() {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (policy_ != SchedulePolicy::Scheduled || blas_threads_ != 1) return false;
     ++unscheduled_;
+    return true;
   }
   void leave_unscheduled() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -157,6 +178,7 @@ class PassScheduler {
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<uint64_t> queue_;  // tickets of the passes waiting, in arrival order
+  std::atomic<int> waiting_{0};  // queue_.size(), readable without the lock
   uint64_t next_ticket_ = 0;
   int configured_ = 0;          // 0 until setThreads: OpenBLAS's own default
   bool adaptive_ = false;
@@ -172,20 +194,32 @@ class PassLease {
  public:
   explicit PassLease(int wanted) : admission_(PassScheduler::instance().acquire(wanted)) {}
   ~PassLease() { PassScheduler::instance().release(admission_); }
+  // The hook a pass runs between its steps (kernels/passes.h StepHook): PassScheduler::yield_if_waited.
+  blasprop::StepHook between_steps() { return {&PassLease::yield, this}; }
   PassLease(const PassLease&) = delete;
   PassLease& operator=(const PassLease&) = delete;
 
  private:
+  static void yield(void* lease) {
+    auto* self = static_cast<PassLease*>(lease);
+    PassScheduler::instance().yield_if_waited(self->admission_);
+  }
   PassScheduler::Admission admission_;
 };
 
-// A small pass outside the queue, for the duration of a scope.
+// A small pass outside the queue for the duration of a scope, if the scheduler lets it (entered()).
 class UnscheduledPass {
  public:
-  UnscheduledPass() { PassScheduler::instance().enter_unscheduled(); }
-  ~UnscheduledPass() { PassScheduler::instance().leave_unscheduled(); }
+  explicit UnscheduledPass(bool small) : entered_(small && PassScheduler::instance().try_enter_unscheduled()) {}
+  ~UnscheduledPass() {
+    if (entered_) PassScheduler::instance().leave_unscheduled();
+  }
+  bool entered() const { return entered_; }
   UnscheduledPass(const UnscheduledPass&) = delete;
   UnscheduledPass& operator=(const UnscheduledPass&) = delete;
+
+ private:
+  bool entered_;
 };
 
 }  // namespace blasprop_napi
