@@ -19,6 +19,7 @@ const data = makeDataset(sizes[0]!, spec.rows);
 const x = { data: data.X, shape: [spec.rows, sizes[0]!] as [number, number] };
 const native = loadNative();
 if (!('binding' in native)) throw native.error;
+const binding = native.binding;
 
 function network(seed: number): Network {
   return new Network({
@@ -100,7 +101,7 @@ async function measureCount(n: number): Promise<ConcurrencyCount> {
 }
 
 async function main(): Promise<void> {
-  native.binding.setSchedulePolicy(spec.policy);
+  binding.setSchedulePolicy(spec.policy);
   await network(MODEL_SEED).fit(x, data.labels, { ...fitOptions, epochs: 1 });  // warm-up: OpenBLAS threads, JIT
   const counts: ConcurrencyCount[] = [];
   for (const n of spec.counts) {
