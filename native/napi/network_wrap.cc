@@ -95,6 +95,13 @@ void check_label_range(const Network<T>& net, const Dataset<T>& data, const int3
   }
 }
 
+// Clears a disposed network's pointers into the workspace and the detached parameter arrays.
+template <typename T>
+void forget_buffers(Network<T>& net) {
+  network_point_workspace(net, 0, nullptr);
+  net.params = net.grads = net.opt_m = net.opt_v = nullptr;
+}
+
 // Whether a pass over `rows` rows is small enough to skip the scheduler (kMaxUnscheduledMultiplyAdds).
 template <typename T>
 bool is_small_pass(const Network<T>& net, size_t rows) {
@@ -399,10 +406,7 @@ Napi::Value NativeNetwork::Dispose(const Napi::CallbackInfo& info) {
   Value().Set(kWorkspaceKey, env.Undefined());
   Value().Set(kSpecKey, env.Undefined());
   workspace_rows_ = 0;
-  network_point_workspace(net32_, 0, nullptr);
-  network_point_workspace(net64_, 0, nullptr);
-  net32_.params = net32_.grads = net32_.opt_m = net32_.opt_v = nullptr;
-  net64_.params = net64_.grads = net64_.opt_m = net64_.opt_v = nullptr;
+  if (is_double_) forget_buffers(net64_); else forget_buffers(net32_);
   return env.Undefined();
 }
 
