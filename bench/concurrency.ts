@@ -9,6 +9,8 @@ import { machineInfo } from './machine';
 export type SchedulePolicy = 'scheduled' | 'unscheduled' | 'narrow' | 'serial';
 
 export interface ConcurrencySpec {
+  /** 'policy': the default scheduler over N; 'candidate': one row of the candidates comparison. */
+  role: 'policy' | 'candidate';
   dtype: 'float32' | 'float64';
   policy: SchedulePolicy;
   counts: number[];
@@ -59,9 +61,9 @@ export function concurrencyPlan(quick: boolean): ConcurrencySpec[] {
   const epochs = quick ? 1 : 2;
   const counts = quick ? [1, 2, 4] : [1, 2, 4, 8, 16];
   return [
-    { dtype: 'float32', policy: 'scheduled', counts, epochs, rows, predictDuring: 6 },
-    { dtype: 'float64', policy: 'scheduled', counts: quick ? [2] : [1, 2, 4, 8], epochs, rows, predictDuring: 0 },
-    ...(['unscheduled', 'narrow', 'serial', 'scheduled'] as const).map((policy): ConcurrencySpec => ({ dtype: 'float32', policy, counts: [4], epochs, rows, predictDuring: 6 })),
+    { role: 'policy', dtype: 'float32', policy: 'scheduled', counts, epochs, rows, predictDuring: 6 },
+    { role: 'policy', dtype: 'float64', policy: 'scheduled', counts: quick ? [2] : [1, 2, 4, 8], epochs, rows, predictDuring: 0 },
+    ...(['unscheduled', 'narrow', 'serial', 'scheduled'] as const).map((policy): ConcurrencySpec => ({ role: 'candidate', dtype: 'float32', policy, counts: [4], epochs, rows, predictDuring: 6 })),
   ];
 }
 
@@ -98,7 +100,7 @@ export function renderConcurrency(outcomes: ConcurrencyOutcome[]): string {
     const { spec } = first;
     out.push(`N networks 784-256-128-10 (seeds differ), ${spec.rows} rows, ${spec.epochs} epochs, batch 64, SGD, fitted with \`await fit\` one after another and then all at once with \`Promise.all\`; ${first.run.threads} BLAS threads configured. Each row is one fresh process; the sequential and concurrent runs of a row are measured back to back. "Weights" compares each concurrent fit's weights with its sequential run.`, '');
   }
-  const policy = outcomes.filter((o) => o.spec.policy === 'scheduled' && o.spec.counts.length > 1 || o.spec.dtype === 'float64');
+  const policy = outcomes.filter((o) => o.spec.role === 'policy');
   const rows: string[][] = [];
   for (const o of policy) {
     if (!o.ok) {
@@ -127,7 +129,7 @@ export function renderConcurrency(outcomes: ConcurrencyOutcome[]): string {
     out.push(table(['policy', 'during', 'p50', 'p99', 'max', 'event-loop delay p99'], lrows), '');
   }
 
-  const candidates = outcomes.filter((o) => o.spec.counts.length === 1 && o.spec.dtype === 'float32');
+  const candidates = outcomes.filter((o) => o.spec.role === 'candidate');
   if (candidates.length > 0) {
     out.push('### Scheduler candidates (float32, N = 4)', '');
     const crows = candidates.map((o) => {
