@@ -38,9 +38,10 @@ enum class SchedulePolicy {
 
 class PassScheduler {
  public:
+  // Never destroyed: passes may still wait in it on thread-pool threads while the process exits.
   static PassScheduler& instance() {
-    static PassScheduler scheduler;
-    return scheduler;
+    static PassScheduler* scheduler = new PassScheduler();
+    return *scheduler;
   }
 
   // setThreads(n, adaptive): n BLAS threads for wide passes and n narrow passes at once. Applied when
