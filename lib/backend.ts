@@ -101,7 +101,12 @@ export interface ThreadOptions {
   adaptive?: boolean;
 }
 
-/** Sets the number of BLAS threads for all native networks in this process (default: physical cores). */
+/**
+ * Sets the number of cores blasprop's native passes use in this process, worker threads included
+ * (default: physical cores): a pass running alone uses n BLAS threads; when several fits, evaluations
+ * or predicts want to run, up to n of them run at once on one thread each, first come first served
+ * (native/napi/pass_scheduler.h). Takes effect from the next pass.
+ */
 export function setThreads(n: number, options: ThreadOptions = {}): void {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`setThreads(n): n must be an integer ≥ 1, got ${String(n)}`);
   const adaptive = options.adaptive ?? false;
