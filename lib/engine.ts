@@ -81,6 +81,8 @@ export interface PredictCall {
 export interface LossStats {
   lossSum: number;
   correct: number;
+  /** Native: milliseconds the pass ran once the scheduler admitted it (its wait excluded); absent on the TypeScript backend. */
+  runMs?: number;
 }
 
 /** A backend network. */

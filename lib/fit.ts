@@ -3,7 +3,7 @@
 // fitSync (backend calls on this thread) and fit (backend calls on the libuv pool).
 import { layerSizes } from './architecture';
 import { DIAGNOSTICS_PER_LAYER } from './codes';
-import type { FloatArray, TrainCall } from './engine';
+import type { FloatArray, LossStats, TrainCall } from './engine';
 import { ConfigError } from './errors';
 import type { FlatTargets, MatrixInput, TargetInput } from './input';
 import { accuracyDenominator, reportsAccuracy } from './metrics';
@@ -150,7 +150,7 @@ type FitRequest = { kind: 'train'; call: TrainCall } | { kind: 'validate'; data:
  * The loop as a generator: it yields each backend call and receives its result, so the same code
  * runs synchronously (fitSync) or awaiting the thread pool (fit).
  */
-function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOptions, chunkMs: number): Generator<FitRequest, History, { lossSum: number; correct: number }> {
+function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOptions, chunkMs: number): Generator<FitRequest, History, LossStats> {
   // Validate options before any work: a rejected fit leaves the network unchanged.
   if (typeof options !== 'object' || options === null) throw new ConfigError(`fit options must be an object, got ${describe(options)}`);
   checkKnownKeys(options, FIT_KEYS, 'fit options');
@@ -249,7 +249,8 @@ function* fitLoop(net: Network, x: MatrixInput, y: TargetInput, options: FitOpti
           stepLosses, diagnostics: last ? diagnosticsBuffer : null,
         },
       };
-      const elapsed = performance.now() - chunkStarted;
+      // The chunk's own run time where the backend reports it: not the wait behind other networks' passes.
+      const elapsed = result.runMs ?? performance.now() - chunkStarted;
       // Summed step by step, so the epoch's loss does not depend on how steps were chunked.
       for (let k = 0; k < steps; k++) lossSum += stepLosses[k]! * Math.min(batchSize, trainRows - start - k * batchSize);
       correct += result.correct;

@@ -141,10 +141,12 @@ TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
   return call;
 }
 
-Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
+// { lossSum, correct, runMs? }: runMs is the time the pass ran once admitted (PassResult).
+Napi::Value stats_to_js(Napi::Env env, const PassResult& r) {
   Napi::Object result = Napi::Object::New(env);
-  result.Set("lossSum", s.loss_sum);
-  result.Set("correct", s.correct);
+  result.Set("lossSum", r.stats.loss_sum);
+  result.Set("correct", r.stats.correct);
+  if (r.run_ms >= 0) result.Set("runMs", r.run_ms);
   return result;
 }
 
@@ -154,7 +156,7 @@ Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
 class PassWorker : public Napi::AsyncWorker {
  public:
   PassWorker(Napi::Env env, NativeNetwork* owner, Napi::Object self, Napi::Object args, Napi::ArrayBuffer workspace,
-             std::function<LossStats()> pass)
+             std::function<PassResult()> pass)
       : Napi::AsyncWorker(env, "blasprop:pass"), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), pass_(std::move(pass)) {
     self_ = Napi::Persistent(self);            // the network may not be collected while its worker runs
     args_ = Napi::Persistent(args);            // nor may the data arrays the worker reads
@@ -181,8 +183,8 @@ class PassWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   NativeNetwork* owner_;
-  std::function<LossStats()> pass_;
-  LossStats stats_;
+  std::function<PassResult()> pass_;
+  PassResult stats_;
   Napi::ObjectReference self_, args_;
   Napi::Reference<Napi::ArrayBuffer> workspace_;
 };
@@ -321,13 +323,14 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
     PassLease lease(threads);
     BatchPlan plan = call.plan;
     plan.between_steps = lease.between_steps();
-    return network_train_batches(net, call.data, plan, call.optimizer);
+    const LossStats stats = network_train_batches(net, call.data, plan, call.optimizer);
+    return PassResult{stats, lease.elapsed_ms()};
   };
   if (async) return queue_pass(env, args, workspace, pass, guard);
   return stats_to_js(env, pass());
 }
 
-Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, Napi::ArrayBuffer workspace, std::function<LossStats()> pass,
+Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, Napi::ArrayBuffer workspace, std::function<PassResult()> pass,
                                       BusyGuard& guard) {
   auto* worker = new PassWorker(env, this, Value(), args, workspace, std::move(pass));
   worker->Queue();
@@ -352,11 +355,12 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) 
   const int rows = network_pass_rows(data.rows, kInferenceChunkRows);
   const Napi::ArrayBuffer workspace = point_workspace<T>(env, rows);
   const UnscheduledPass unscheduled(!async && is_small_pass(net, data.rows));
-  if (unscheduled.entered()) return stats_to_js(env, network_evaluate(net, data.X, data.y, data.rows, gradients));
+  if (unscheduled.entered()) return stats_to_js(env, PassResult{network_evaluate(net, data.X, data.y, data.rows, gradients)});
   const int threads = network_blas_threads(net, rows, PassScheduler::instance().configured());
   auto pass = [&net, data, gradients, threads] {
     PassLease lease(threads);
-    return network_evaluate(net, data.X, data.y, data.rows, gradients, lease.between_steps());
+    const LossStats stats = network_evaluate(net, data.X, data.y, data.rows, gradients, lease.between_steps());
+    return PassResult{stats, lease.elapsed_ms()};
   };
   if (async) return queue_pass(env, args, workspace, pass, guard);
   return stats_to_js(env, pass());

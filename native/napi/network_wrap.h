@@ -4,6 +4,7 @@
 #include <atomic>
 #include <functional>
 #include "../kernels/network.h"
+#include "pass_scheduler.h"
 
 struct BusyGuard;
 
@@ -32,7 +33,8 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   template <typename T> Napi::Value train_batches(const Napi::CallbackInfo& info, bool async);
   template <typename T> Napi::Value evaluate(const Napi::CallbackInfo& info, bool async);
   // Queues `pass` on the thread pool; the network stays busy until it settles (guard hands over the release).
-  Napi::Value queue_pass(Napi::Env env, const Napi::Object& args, Napi::ArrayBuffer workspace, std::function<blasprop::LossStats()> pass, BusyGuard& guard);
+  Napi::Value queue_pass(Napi::Env env, const Napi::Object& args, Napi::ArrayBuffer workspace, std::function<blasprop_napi::PassResult()> pass,
+                         BusyGuard& guard);
   template <typename T> Napi::Value predict(const Napi::CallbackInfo& info);
 
   Napi::Value TrainBatches(const Napi::CallbackInfo& info);

@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -190,10 +191,20 @@ class PassScheduler {
   int blas_threads_ = -1;       // the count last given to OpenBLAS (-1: not set by us yet)
 };
 
+// A pass's sums and how long it ran once admitted (not counting its wait in the queue), which fit
+// uses to size its chunks of steps: the wait grows with the number of concurrent fits, the work does not.
+struct PassResult {
+  blasprop::LossStats stats;
+  double run_ms = -1;  // -1: not measured
+};
+
 // Holds a place in the scheduler for one pass: acquired on construction, released on destruction.
 class PassLease {
  public:
-  explicit PassLease(int wanted) : admission_(PassScheduler::instance().acquire(wanted)) {}
+  explicit PassLease(int wanted)
+      : admission_(PassScheduler::instance().acquire(wanted)), admitted_(std::chrono::steady_clock::now()) {}
+  // Milliseconds since admission.
+  double elapsed_ms() const { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - admitted_).count(); }
   ~PassLease() { PassScheduler::instance().release(admission_); }
   // The hook a pass runs between its steps (kernels/passes.h StepHook): PassScheduler::yield_if_waited.
   blasprop::StepHook between_steps() { return {&PassLease::yield, this}; }
@@ -206,6 +217,7 @@ class PassLease {
     PassScheduler::instance().yield_if_waited(self->admission_);
   }
   PassScheduler::Admission admission_;
+  std::chrono::steady_clock::time_point admitted_;
 };
 
 // A small pass outside the queue for the duration of a scope, if the scheduler lets it (entered()).
