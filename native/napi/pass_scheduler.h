@@ -78,9 +78,8 @@ class PassScheduler {
   // acquire must be paired with release(the admission).
   Admission acquire(int wanted) {
     std::unique_lock<std::mutex> lock(mutex_);
-    const int C = configured_locked();
-    const int want = adaptive_ ? std::min(wanted, C) : C;
     if (policy_ == SchedulePolicy::Unscheduled) {
+      const int want = wanted_locked(wanted);
       set_threads_locked(want);  // may change the count under a running pass: the old behaviour
       ++narrow_;
       return {want, false};
@@ -89,8 +88,8 @@ class PassScheduler {
     queue_.push_back(ticket);
     waiting_.store(int(queue_.size()), std::memory_order_relaxed);
     Admission admission;
-    for (;;) {
-      if (queue_.front() == ticket) admission = admit_locked(want, C);
+    for (;;) {  // setThreads may change the count while the pass waits: read it on every try
+      if (queue_.front() == ticket) admission = admit_locked(wanted_locked(wanted), configured_locked());
       if (admission.threads > 0) break;
       cv_.wait(lock);
     }
@@ -140,6 +139,12 @@ class PassScheduler {
   int configured_locked() {
     if (configured_ == 0) configured_ = std::max(1, openblas_get_num_threads());  // OPENBLAS_NUM_THREADS was set
     return configured_;
+  }
+
+  // The thread count a pass that would like `wanted` gets when it runs alone.
+  int wanted_locked(int wanted) {
+    const int C = configured_locked();
+    return adaptive_ ? std::min(wanted, C) : C;
   }
 
   // How the head of the queue is admitted, or threads = 0 if it must wait.
