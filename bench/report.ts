@@ -3,6 +3,7 @@ import { CASES, shapeLabel } from './configs';
 import type { Analysis } from './analysis';
 import { PRIMARY, WASM } from './analysis';
 import type { MachineInfo } from './machine';
+import { renderConcurrency, type ConcurrencyOutcome } from './concurrency';
 import type { MemoryOutcome } from './memory';
 import type { SystemResult } from './protocol';
 import type { CaseRoofline } from './roofline';
@@ -18,6 +19,7 @@ export interface BenchReport {
   runs: Record<string, { otherLoad: number | null; wallSeconds: number; error?: string; stderrTail?: string }>;
   rooflineBuildError?: string;
   memory: MemoryOutcome;
+  concurrency: ConcurrencyOutcome[];
   analysis: Analysis;
 }
 
@@ -195,6 +197,8 @@ export function renderMarkdown(r: BenchReport): string {
     out.push(`**Memory probe failed**: ${r.memory.error}`);
   }
   out.push('');
+
+  out.push(renderConcurrency(r.concurrency));
 
   out.push(`## Targets (checked on ${r.systems.find((s) => s.id === PRIMARY)?.label ?? PRIMARY}, the default thread count)`);
   out.push('');

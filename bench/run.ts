@@ -1,6 +1,7 @@
-// The benchmark runner: `npx tsx bench/run.ts` (full, ≤ 10 min on 2 cores) or `--quick` (≈ 1 min
+// The benchmark runner: `npx tsx bench/run.ts` (full, ≤ 14 min on 2 cores) or `--quick` (≈ 1 min
 // smoke run). Each system runs in its own child process, one after another; for blasprop native
 // systems the child also runs the BLAS-only roofline program, alternating with its repetitions.
+// Then the memory probe and the concurrency section (bench/concurrency.ts).
 // Writes bench/results.md and bench/results.json (--quick and --only runs write to bench/.build/
 // instead, so they never replace the full results) and prints the report.
 // Options: --quick, --only=<system id>,<system id>  (e.g. --only=blasprop-f32-t2,tfjs-wasm)
@@ -8,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { analyze } from './analysis';
 import { runChild } from './child';
+import { measureConcurrency } from './concurrency';
 import { machineInfo } from './machine';
 import { measureMemory } from './memory';
 import { benchPlan } from './plan';
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
 
   log(`memory: ${plan.memory.epochs} epochs on ${plan.memory.rows} rows ...`);
   const memory = await measureMemory(plan.memory.rows, plan.memory.epochs, plan.memory.fromEpoch);
+  const concurrency = await measureConcurrency(quick, log);
 
   const report: BenchReport = {
     quick,
@@ -80,6 +83,7 @@ async function main(): Promise<void> {
     runs,
     ...(rooflineBuildError ? { rooflineBuildError } : {}),
     memory,
+    concurrency,
     analysis: analyze(specs, systems, memory),
   };
   const markdown = renderMarkdown(report);

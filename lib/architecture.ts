@@ -4,6 +4,7 @@ import { ACTIVATIONS, LOSSES, type ActivationName, type LossName } from './codes
 import { DTYPES, type DType } from './dtype';
 import { ConfigError } from './errors';
 import { resolveInit, type Init, type InitRule } from './initializers';
+import { checkInferenceWorkspace, checkParameterCount } from './limits';
 import { checkChoice, checkInteger, checkKnownKeys, checkNumber } from './options';
 
 export type { DType };
@@ -103,7 +104,7 @@ function defaultOutputActivation(loss: LossName): ActivationName {
   return loss === 'cross-entropy' ? 'softmax' : loss === 'binary-cross-entropy' ? 'sigmoid' : 'identity';
 }
 
-/** Validates NetworkOptions; throws ConfigError naming the first problem. */
+/** Validates NetworkOptions, sizes included (lib/limits.ts); throws ConfigError naming the first problem. */
 export function resolveArchitecture(options: NetworkOptions): Architecture {
   if (typeof options !== 'object' || options === null) throw new ConfigError('new Network(options): options must be an object');
   checkKnownKeys(options, NETWORK_KEYS, 'Network options');
@@ -150,7 +151,11 @@ export function resolveArchitecture(options: NetworkOptions): Architecture {
     throw new ConfigError(`loss 'binary-cross-entropy' needs a 'sigmoid' output layer, got '${output.activation}'`);
   }
   if (output.activation === 'softmax' && output.units < 2) throw new ConfigError('a softmax output needs at least 2 units');
-  return { inputs, layers, loss, dtype, inputDropout, mixedPrecision, inferencePrecision };
+  const architecture: Architecture = { inputs, layers, loss, dtype, inputDropout, mixedPrecision, inferencePrecision };
+  // Sizes last, before anything is allocated (lib/limits.ts).
+  checkParameterCount(parameterLayout(architecture).count, dtype);
+  checkInferenceWorkspace(layerSizes(architecture));
+  return architecture;
 }
 
 /** sizes[0] = inputs, sizes[l] = units of layer l. */

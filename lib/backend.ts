@@ -124,9 +124,12 @@ export interface ThreadOptions {
 }
 
 /**
- * Sets the number of threads for all native networks in this process (default: physical cores):
- * OpenBLAS's pool for passes on OpenBLAS, oneDNN's OpenMP team for passes on oneDNN (which keep
- * OpenBLAS on one thread, so only one pool is busy at a time).
+ * Sets the number of cores blasprop's native passes use in this process, worker threads included
+ * (default: physical cores): a pass running alone uses n threads (OpenBLAS's pool for passes on
+ * OpenBLAS, oneDNN's OpenMP team for passes on oneDNN, which keep OpenBLAS on one thread, so only one
+ * pool is busy at a time); when several fits, evaluations or predicts want to run, up to n of them run
+ * at once on one thread each, first come first served (native/napi/pass_scheduler.h). Takes effect
+ * from the next pass.
  */
 export function setThreads(n: number, options: ThreadOptions = {}): void {
   if (!Number.isInteger(n) || n < 1) throw new ConfigError(`setThreads(n): n must be an integer ≥ 1, got ${String(n)}`);

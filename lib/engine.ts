@@ -107,6 +107,8 @@ export interface LossStats {
   correct: number;
   /** Σ of the rows' weights: the row count without weights. */
   weightSum: number;
+  /** Native: milliseconds the pass ran once the scheduler admitted it (its wait excluded); absent on the TypeScript backend. */
+  runMs?: number;
 }
 
 /** A backend network. */
@@ -117,6 +119,12 @@ export interface EngineNetwork {
   /** evaluate on the libuv thread pool (native) or the calling thread (TypeScript). */
   evaluateAsync(call: EvaluateCall): Promise<LossStats>;
   predict(call: PredictCall): void;
+  /**
+   * Frees the workspace and detaches the spec's params, grads, optM and optV buffers at once (their
+   * memory is released); later calls throw DisposedError, a second dispose does nothing. Throws
+   * BusyError while an asynchronous call runs.
+   */
+  dispose(): void;
 }
 
 /** A backend: builds networks. */

@@ -30,5 +30,11 @@ export class BackendError extends BlaspropError {}
 /** The network is busy with an asynchronous fit and cannot take this call now. */
 export class BusyError extends BlaspropError {}
 
+/** The network was disposed (`dispose()` or `using`); it takes no further calls. */
+export class DisposedError extends BlaspropError {}
+
+/** Memory for a network, its workspace or its data could not be allocated; the process and the network are unchanged. */
+export class AllocationError extends BlaspropError {}
+
 /** A file or buffer is not a valid blasprop model, IDX or CSV file; the message names file and position. */
 export class FormatError extends BlaspropError {}

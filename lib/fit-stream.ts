@@ -3,14 +3,16 @@
 // drives both entry points, as for matrices. While the backend trains one chunk of steps on its
 // worker thread, the asynchronous runner pulls and converts the next source batches into the
 // other chunk buffer (stream-batcher.ts), so loading overlaps training.
+import { layerSizes } from './architecture';
 import type { LossStats, TrainCall } from './engine';
 import { ConfigError, DTypeError } from './errors';
-import { nextChunkSteps } from './fit';
+import { chunkRunMs, nextChunkSteps } from './fit';
 import { resolveFitOptions, type FitOptions } from './fit-options';
 import { FitRun } from './fit-run';
 import type { FitTarget, FlatData, History } from './fit-types';
 import type { MatrixInput, TargetInput } from './input';
 import { rowWeights } from './row-weights';
+import { checkWorkspace } from './limits';
 import { checkInteger, describe } from './options';
 import { StreamBatcher, type Chunk } from './stream-batcher';
 
@@ -71,6 +73,8 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
   // Every check runs before the network changes.
   const { common, batchSize, shuffleBuffer } = resolveStreamOptions(options);
   const validation = common.validationData ? target.prepareData(common.validationData[0], common.validationData[1], 'validationData.') : null;
+  const sizes = layerSizes(target.architecture);
+  if (batchSize !== null) checkWorkspace(sizes, batchSize, 'fit: batchSize');
   const run = new FitRun(target, common, validation !== null);
 
   // From here on the network changes.
@@ -84,6 +88,7 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
   let chunkSteps = 1;
 
   function* train(chunk: Chunk): Generator<StreamRequest, void, StreamReply> {
+    if (batchSize === null) checkWorkspace(sizes, chunk.batchSize, 'fit: a source batch'); // before the chunk changes the network
     yield { kind: 'settle' }; // the chunk before has finished: its steps count for the rate
     const losses = stepLosses[(which ^= 1)]!;
     const weights = chunk.data.weights ? stepWeights[which]! : null;
@@ -94,7 +99,7 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
     };
     const done = (stats: LossStats): void => {
       run.recordChunk(losses, chunk.count, chunk.batchSize, stats, weights);
-      chunkSteps = nextChunkSteps(target, Math.ceil(chunk.count / chunk.batchSize), performance.now() - started, MAX_CHUNK_STEPS);
+      chunkSteps = nextChunkSteps(target, Math.ceil(chunk.count / chunk.batchSize), chunkRunMs(stats, started), MAX_CHUNK_STEPS);
     };
     yield { kind: 'train', call, done };
   }

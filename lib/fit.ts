@@ -2,7 +2,7 @@
 // chunks of steps, validation, callbacks, early stopping, cancellation. One generator drives both
 // entry points: runFitSync (backend calls on this thread) and runFitAsync (on the libuv pool).
 // The loop drives a FitTarget (fit-types.ts), the narrow interface it declares for itself, not the Network class.
-import { parameterLayout } from './architecture';
+import { layerSizes, parameterLayout } from './architecture';
 import { DataParallel } from './distributed/data-parallel';
 import { asBlaspropError, mpiCall } from './distributed/world';
 import type { LossStats, TrainCall } from './engine';
@@ -11,6 +11,7 @@ import { ConfigError } from './errors';
 import { resolveFitOptions, type FitOptions, type ResolvedFitOptions } from './fit-options';
 import type { FlatTargets, MatrixInput, TargetInput } from './input';
 import { checkWeightTotal, rowWeights } from './row-weights';
+import { checkWorkspace } from './limits';
 
 import { FitRun } from './fit-run';
 
@@ -58,6 +59,14 @@ function startDataParallel(target: FitTarget, options: ResolvedFitOptions, train
 /** A step of the fit generator: a training call to run (and hand back its result), or a validation to run. */
 type FitRequest = { kind: 'train'; call: TrainCall } | { kind: 'validate'; data: FlatData };
 
+/**
+ * How long a chunk ran: the time the backend reports it ran once admitted (runMs: the native pass
+ * scheduler's admission, not the wait behind other networks' passes), else the wall time since `startedAt`.
+ */
+export function chunkRunMs(stats: LossStats, startedAt: number): number {
+  return stats.runMs ?? performance.now() - startedAt;
+}
+
 /** Adapts the steps per chunk so that a chunk takes about `CHUNK_MS`, within [1, max]. */
 export function nextChunkSteps(target: FitTarget, steps: number, elapsedMs: number, max: number): number {
   return Math.max(1, Math.min(max, Math.round((steps * CHUNK_MS[target.backend]) / Math.max(elapsedMs, 0.01))));
@@ -75,6 +84,7 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   const weights = rowWeights(options.weights, { loss: architecture.loss, outputs: target.outputs, dtype: architecture.dtype }, data.targets, data.rows);
   if (weights) checkWeightTotal(weights, trainRows, 'the training rows');
   const batchSize = Math.min(options.batchSize, trainRows);
+  checkWorkspace(layerSizes(target.architecture), batchSize, 'fit: batchSize');
   const { ranks, stepsPerEpoch } = startDataParallel(target, options, trainRows, validation !== null, Math.ceil(trainRows / batchSize));
   const run = new FitRun(target, options, validation !== null, ranks);
 
@@ -108,7 +118,7 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
         },
       };
       run.recordChunk(stepLosses, count, batchSize, stats, stepWeights);
-      chunkSteps = nextChunkSteps(target, steps, performance.now() - chunkStarted, stepsPerEpoch);
+      chunkSteps = nextChunkSteps(target, steps, chunkRunMs(stats, chunkStarted), stepsPerEpoch);
       step += steps;
     }
     const v = validation ? { stats: yield { kind: 'validate', data: validation }, rows: validation.rows } : null;

@@ -27,7 +27,9 @@ export type { BlasInfo, OnednnInfo } from './backends/native';
 export type { LoadOptions } from './persistence';
 export {
   BlaspropError, ShapeError, DTypeError, NonFiniteError, LabelError, ConfigError, BackendError, BusyError, FormatError,
+  DisposedError, AllocationError,
 } from './errors';
+export { MAX_ELEMENTS } from './limits';
 export { modelToOnnx } from './onnx';
 export type { OnnxExportOptions, OnnxModelDescription } from './onnx';
 export * from './data';

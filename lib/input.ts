@@ -5,6 +5,7 @@ import { loadNative } from './backends/native';
 import { floatArray, type FloatArray } from './dtype';
 import { assertMatrix, type Matrix } from './data/matrix';
 import { DTypeError, LabelError, NonFiniteError, ShapeError } from './errors';
+import { checkDataSize } from './limits';
 import { describe } from './options';
 
 export type { Matrix };
@@ -55,6 +56,7 @@ export function toFlatMatrix(x: unknown, dtype: DType, cols: number, name: strin
     const { data, shape: [rows, c] } = x;
     if (c !== cols) throw new ShapeError(`${name} has ${c} columns, the network expects ${cols}`);
     if (rows === 0) throw new ShapeError(`${name} is empty (0 rows)`);
+    checkDataSize(rows, cols, name);
     checkFinite(data, cols, name);
     const same = dtype === 'float64' ? data instanceof Float64Array : data instanceof Float32Array;
     if (same) return { data, rows, cols };
@@ -68,6 +70,7 @@ export function toFlatMatrix(x: unknown, dtype: DType, cols: number, name: strin
   }
   const rows = x.length;
   if (rows === 0) throw new ShapeError(`${name} is empty (0 rows)`);
+  checkDataSize(rows, cols, name);
   const out = floatArray(dtype, rows * cols);
   for (let r = 0; r < rows; r++) {
     const row: unknown = x[r];

@@ -8,7 +8,7 @@ import { CallGuard } from './call-guard';
 import { ACTIVATION_CODES, LOSS_CODES } from './codes';
 import { floatArray, type DType, type FloatArray } from './dtype';
 import type { Engine, EngineNetwork, LossStats, TrainCall } from './engine';
-import { ConfigError } from './errors';
+import { AllocationError, ConfigError } from './errors';
 import type { FitTarget, FlatData, SharedState } from './fit-types';
 import { fillWeights } from './initializers';
 import { toFlatMatrix, toTargets, type FlatMatrix, type FlatTargets, type MatrixInput, type TargetInput } from './input';
@@ -58,11 +58,18 @@ export class NetworkCore implements FitTarget {
     this.productEngine = resolveProductEngine(options.blas ?? 'auto', this.architecture, this.engine);
     this.layout = parameterLayout(this.architecture);
     const count = this.layout.count;
-    this.params = floatArray(this.dtype, count);
-    this.grads = floatArray(this.dtype, count);
-    this.optM = floatArray(this.dtype, count);
-    this.optV = floatArray(this.dtype, count);
-    this.optG = floatArray(this.dtype, count);
+    const make = (): FloatArray => {
+      try {
+        return floatArray(this.dtype, count);
+      } catch (e) {
+        throw new AllocationError(`cannot allocate ${count} ${this.dtype} parameters: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    };
+    this.params = make();
+    this.grads = make();
+    this.optM = make();
+    this.optV = make();
+    this.optG = make();
     this.dropoutRng = seedState((this.seed + DROPOUT_STREAM) >>> 0);
     this.shuffler = new Rng((this.seed + SHUFFLE_STREAM) >>> 0);
     const initRng = new Rng(this.seed);
@@ -164,6 +171,14 @@ export class NetworkCore implements FitTarget {
 
   duringCallback(callback: () => void): void {
     this.guard.duringCallback(callback);
+  }
+
+  /** Frees the buffers and the backend's workspace at once (Network.dispose); a second call does nothing. */
+  dispose(): void {
+    if (this.guard.disposed) return;
+    this.guard.check('dispose');
+    this.handle.dispose();
+    this.guard.disposed = true;
   }
 
   snapshotParams(): FloatArray {

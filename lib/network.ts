@@ -3,12 +3,14 @@
 // NetworkCore (network-core.ts), the training loop in fit.ts, model files in persistence/.
 import { layerSizes, type Architecture, type DType, type NetworkOptions, type ParameterLayout } from './architecture';
 import { floatArray } from './dtype';
+import './dispose-symbol';
 import { BackendError, ConfigError } from './errors';
 import { runFitAsync, runFitSync, type History } from './fit';
 import type { FitOptions } from './fit-options';
 import { runStreamFitAsync, runStreamFitSync, type BatchSource, type StreamFitOptions, type SyncBatchSource } from './fit-stream';
 import type { MatrixInput, TargetInput, Matrix } from './input';
 import { checkLayerWeights, layerViews, type LayerWeights, type LayerWeightsInput } from './layer-weights';
+import { checkWorkspace } from './limits';
 import { evaluationFromSums, type Evaluation } from './metrics';
 import { NetworkCore } from './network-core';
 import type { NetworkState } from './network-state';
@@ -158,6 +160,7 @@ export class Network {
     const lr = checkLearningRate(options.learningRate);
     const optimizer = resolveOptimizer(options.optimizer, options);
     const data = core.prepareData(x, y, '');
+    checkWorkspace(layerSizes(core.architecture), data.rows, 'trainStep');
     const weights = core.weightsFor(data, { sampleWeight: options.sampleWeight, classWeight: options.classWeight }, 'trainStep');
     core.prepareOptimizer(optimizer.stateKey);
     const order = new Int32Array(data.rows);
@@ -211,6 +214,23 @@ export class Network {
       { dtype: a.dtype, sizes: layerSizes(a), activations: a.layers.map((l) => l.activation), slopes: a.layers.map((l) => l.slope), params: core.params },
       { producerVersion: libraryVersion(), ...options },
     );
+  }
+
+  /**
+   * Frees the network's memory at once — parameters, gradients, optimizer state and the backend's
+   * workspace — instead of when the garbage collector finds the network unreachable (which it also
+   * does, without this call). Afterwards every call throws DisposedError; a second dispose() does
+   * nothing. `using net = new Network(…)` calls it at the end of the scope.
+   *
+   * @throws BusyError while an asynchronous fit runs on this network.
+   */
+  dispose(): void {
+    this.#core.dispose();
+  }
+
+  /** {@link Network.dispose}, for `using`. */
+  [Symbol.dispose](): void {
+    this.dispose();
   }
 
   /**

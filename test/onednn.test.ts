@@ -91,6 +91,24 @@ describe('oneDNN float32 engine agrees with OpenBLAS', () => {
     }
   });
 
+  it('oneDNN fits (f32, bf16) at once with OpenBLAS fits go through the pass scheduler and each give the weights they get alone', async () => {
+    const { x, y } = data(400);
+    const fit: FitOptions = { epochs: 3, batchSize: 16, learningRate: 0.05 };
+    const kinds: Partial<NetworkOptions>[] = [{ blas: 'onednn' }, { blas: 'openblas' }, { blas: 'onednn', seed: 8 }, { blas: 'openblas', seed: 8 }];
+    if (backendInfo().blas!.onednn!.bf16) kinds.push({ mixedPrecision: 'bfloat16' });
+    const alone = kinds.map((extra) => {
+      const net = new Network({ ...BASE, ...extra });
+      net.fitSync(x, y, fit);
+      return net.getWeights();
+    });
+    const nets = kinds.map((extra) => new Network({ ...BASE, ...extra }));
+    const histories = await Promise.all(nets.map((net) => net.fit(x, y, fit)));
+    for (const [k, net] of nets.entries()) {
+      expect(histories[k]!.stopReason).toBe('completed');
+      expect(net.getWeights(), JSON.stringify(kinds[k])).toEqual(alone[k]);
+    }
+  });
+
   it('a single row (batch 1) trains the same on both engines', () => {
     const { x, y } = data(20);
     const nets = (['openblas', 'onednn'] as const).map((blas) => new Network({ ...BASE, blas }));

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Engine, EngineNetwork, EngineSpec } from '../engine';
 import type { FloatArray } from '../dtype';
+import { AllocationError, BusyError, DisposedError } from '../errors';
 import { selectOpenblasCoretype } from './openblas-coretype';
 
 /** The oneDNN engine in the addon. */
@@ -37,6 +38,10 @@ export interface BlasInfo {
 export interface NativeBinding {
   NativeNetwork: new (spec: EngineSpec) => EngineNetwork;
   setThreads(n: number, adaptive?: boolean): void;
+  /** How concurrent passes are admitted (native/napi/pass_scheduler.h); for bench/concurrency.ts only. */
+  setSchedulePolicy(policy: 'scheduled' | 'unscheduled' | 'narrow' | 'serial'): void;
+  /** The error classes the addon throws in this environment (main thread or worker). */
+  setErrorClasses(classes: { allocation: typeof AllocationError; disposed: typeof DisposedError; busy: typeof BusyError }): void;
   blasInfo(): BlasInfo;
   /** Index of the first NaN or ±Infinity, or −1. */
   firstNonFinite(data: FloatArray): number;
@@ -125,7 +130,9 @@ function load(): LoadResult {
       continue;
     }
     try {
-      return (loaded = { binding: require(candidate.file) as NativeBinding, path: candidate.file });
+      const binding = require(candidate.file) as NativeBinding;
+      binding.setErrorClasses({ allocation: AllocationError, disposed: DisposedError, busy: BusyError });
+      return (loaded = { binding, path: candidate.file });
     } catch (e) {
       reasons.push(`${candidate.what}: ${oneLine(e)}`);
     }

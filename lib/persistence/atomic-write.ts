@@ -1,7 +1,9 @@
 // Atomic file replacement: the bytes go to a new temporary file in the target's directory, which
 // is flushed to disk (fsync) and then renamed over the target. Readers see the old file or the new
 // one, never a mix; if anything fails, the temporary file is removed and an existing target is
-// left untouched.
+// left untouched. A save killed outright (kill -9, power loss) cannot clean up: its temporary file
+// `.<name>.<pid>.<random>.tmp` stays beside the intact target, and the next save into that
+// directory removes every such file whose process no longer exists.
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -23,6 +25,40 @@ async function resolveTarget(target: string): Promise<string> {
 function temporaryName(file: string): string {
   const base = path.basename(file).slice(0, 100);
   return path.join(path.dirname(file), `.${base}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** `.<name>.<pid>.<12 hex digits>.tmp`, as temporaryName makes them; group 1 is the pid. */
+const TEMPORARY_PATTERN = /^\..*\.(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+/** Whether the file name is a temporary file of a process that no longer exists (kill(pid, 0) → ESRCH). */
+function isStale(name: string): boolean {
+  const match = TEMPORARY_PATTERN.exec(name);
+  if (!match) return false;
+  const pid = Number(match[1]);
+  if (pid === process.pid || !Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return false; // alive
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH'; // EPERM: alive, someone else's
+  }
+}
+
+/** Removes the stale temporary files in `dir`; best effort, a failure here never fails the save. */
+function removeStaleSync(dir: string): void {
+  try {
+    for (const name of fs.readdirSync(dir)) if (isStale(name)) fs.rmSync(path.join(dir, name), { force: true });
+  } catch {
+    // Unreadable directory or a race with another cleaner: the save itself decides success.
+  }
+}
+
+async function removeStale(dir: string): Promise<void> {
+  try {
+    for (const name of await fs.promises.readdir(dir)) if (isStale(name)) await fs.promises.rm(path.join(dir, name), { force: true });
+  } catch {
+    // As in removeStaleSync.
+  }
 }
 
 /** The error to throw when saving to `target` failed: names the target, keeps the system error's code. */
@@ -61,7 +97,8 @@ async function syncDirectory(dir: string): Promise<void> {
 }
 
 /**
- * Replaces `target` with `data` atomically (temporary file, fsync, rename).
+ * Replaces `target` with `data` atomically (temporary file, fsync, rename), then removes temporary
+ * files of dead processes from the directory.
  *
  * @throws Error naming `target`, with the system error as `cause` and its `code`, when writing
  *   fails; an existing file at `target` is then unchanged and no temporary file remains.
@@ -93,6 +130,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array): void {
     throw saveError(target, e);
   }
   syncDirectorySync(path.dirname(file));
+  removeStaleSync(path.dirname(file));
 }
 
 /** The asynchronous form of {@link writeFileAtomicSync}. */
@@ -113,4 +151,5 @@ export async function writeFileAtomic(target: string, data: Uint8Array): Promise
     throw saveError(target, e);
   }
   await syncDirectory(path.dirname(file));
+  await removeStale(path.dirname(file));
 }

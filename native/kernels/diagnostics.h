@@ -21,7 +21,7 @@ void network_diagnostics(const Network<T>& net, int B, double* out) {
     double* d = out + (l - 1) * kDiagnosticsPerLayer;
     d[0] = nrm2(units * in, net.grads + net.W_off[l]);
     d[1] = nrm2(units, net.grads + net.b_off[l]);
-    const T* A = net.A[l].data();
+    const T* A = net.A[l];
     const size_t n = static_cast<size_t>(B) * units;
     double sum = 0, sum_sq = 0;
     for (size_t k = 0; k < n; ++k) { sum += A[k]; sum_sq += double(A[k]) * A[k]; }

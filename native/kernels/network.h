@@ -1,8 +1,12 @@
 // network.h — a feed-forward network: its shape, pointers to its flat parameter buffers (owned by
-// the caller, laid out W^1 b^1 W^2 b^2 …, W^l row-major [out × in]) and the reusable workspace.
+// the caller, laid out W^1 b^1 W^2 b^2 …, W^l row-major [out × in]) and pointers into its workspace,
+// one block of memory also owned by the caller (llm.c style): network_workspace_size says how many
+// bytes B rows need, network_point_workspace lays the arrays out in a block of that size.
 #pragma once
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 #include "activations.h"
 #include "losses.h"
@@ -31,16 +35,18 @@ struct Network {
   std::vector<size_t> W_off, b_off;
   size_t param_count = 0;
 
-  // Workspace for up to `capacity` rows, grown by network_reserve and then reused step after step.
+  // Workspace for up to `capacity` rows, laid out by network_point_workspace in one caller-owned block
+  // and then reused step after step. A pass needs capacity ≥ its batch (network_pass_rows).
   int capacity = 0;
-  std::vector<T> X;                   // gathered input batch [B × sizes[0]]
-  std::vector<std::vector<T>> A;      // A[l] [B × sizes[l]]: z^l, then a^l before dropout
-  std::vector<std::vector<T>> D;      // D[l]: a^l ⊙ mask, where dropout[l] > 0 (D[0] is the masked input)
-  std::vector<std::vector<T>> M;      // M[l]: the dropout mask of a^l
-  std::vector<T> delta, delta_prev;   // δ^l and δ^(l-1) [B × widest layer]
-  std::vector<T> Y;                   // gathered dense targets [B × sizes[L]]
-  std::vector<int32_t> labels;        // gathered class labels [B]
-  std::vector<T> weights;             // gathered row weights [B]
+  T* X = nullptr;                // gathered input batch [B × sizes[0]]
+  std::vector<T*> A;             // A[l] [B × sizes[l]]: z^l, then a^l before dropout (A[0] unused)
+  std::vector<T*> D;             // D[l]: a^l ⊙ mask, where dropout[l] > 0 (D[0] is the masked input)
+  std::vector<T*> M;             // M[l]: the dropout mask of a^l, where dropout[l] > 0
+  T* delta = nullptr;            // δ^l [B × widest layer]
+  T* delta_prev = nullptr;       // δ^(l-1) [B × widest layer]
+  T* Y = nullptr;                // gathered dense targets [B × sizes[L]]
+  int32_t* labels = nullptr;     // gathered class labels [B]
+  T* weights = nullptr;          // gathered row weights [B]
 };
 
 // Sets the shape and the parameter offsets. Returns the number of parameters.
@@ -63,34 +69,65 @@ size_t network_init(Network<T>& net, const std::vector<int>& sizes, const std::v
     offset += sizes[l];
   }
   net.param_count = offset;
-  net.A.assign(net.L + 1, {});
-  net.D.assign(net.L + 1, {});
-  net.M.assign(net.L + 1, {});
+  net.A.assign(net.L + 1, nullptr);
+  net.D.assign(net.L + 1, nullptr);
+  net.M.assign(net.L + 1, nullptr);
   return offset;
 }
 
-// Grows the workspace to hold B rows. Allocates only when B exceeds every earlier batch size.
-template <typename T>
-void network_reserve(Network<T>& net, int B) {
-  if (B <= net.capacity) return;
-  const size_t rows = static_cast<size_t>(B);
-  int widest = 0;
-  for (int l = 0; l <= net.L; ++l) widest = net.sizes[l] > widest ? net.sizes[l] : widest;
-  net.X.resize(rows * net.sizes[0]);
+// Alignment of each array in the workspace block (a cache line, and enough for AVX-512 loads).
+constexpr size_t kWorkspaceAlignment = 64;
+
+// Walks the workspace arrays for B rows in layout order: visit(pointer member, element count).
+// One list serves both the size computation and the pointer setup, so they cannot disagree.
+template <typename T, typename Visit>
+void network_workspace_layout(Network<T>& net, size_t B, Visit visit) {
+  size_t widest = 0;
+  for (int l = 0; l <= net.L; ++l) widest = std::max(widest, static_cast<size_t>(net.sizes[l]));
+  visit(net.X, B * net.sizes[0]);
   for (int l = 0; l <= net.L; ++l) {
-    const size_t n = rows * net.sizes[l];
-    if (l > 0) net.A[l].resize(n);
+    const size_t n = B * net.sizes[l];
+    if (l > 0) visit(net.A[l], n);
     if (l < net.L && net.dropout[l] > 0) {
-      net.D[l].resize(n);
-      net.M[l].resize(n);
+      visit(net.D[l], n);
+      visit(net.M[l], n);
     }
   }
-  net.delta.resize(rows * widest);
-  net.delta_prev.resize(rows * widest);
-  net.Y.resize(rows * net.sizes[net.L]);
-  net.labels.resize(rows);
-  net.weights.resize(rows);
-  net.capacity = B;
+  visit(net.delta, B * widest);
+  visit(net.delta_prev, B * widest);
+  visit(net.Y, B * net.sizes[net.L]);
+  visit(net.labels, B);
+  visit(net.weights, B);
+}
+
+// Bytes of workspace for B rows (each array rounded up to kWorkspaceAlignment), or 0 when the total
+// would exceed SIZE_MAX / 4 (no allocation of that size can succeed).
+template <typename T>
+size_t network_workspace_size(Network<T>& net, size_t B) {
+  constexpr size_t kCap = SIZE_MAX / 4;
+  size_t total = 0;
+  bool too_large = false;
+  network_workspace_layout(net, B, [&](auto& pointer, size_t count) {
+    const size_t element = sizeof(*pointer);
+    if (too_large || count > kCap / element || total + count * element + kWorkspaceAlignment > kCap) {
+      too_large = true;
+      return;
+    }
+    total += (count * element + kWorkspaceAlignment - 1) / kWorkspaceAlignment * kWorkspaceAlignment;
+  });
+  return too_large ? 0 : total;
+}
+
+// Points the workspace arrays for B rows into `block` (network_workspace_size(net, B) bytes, aligned to
+// kWorkspaceAlignment), or clears them for block = null. Allocates nothing.
+template <typename T>
+void network_point_workspace(Network<T>& net, size_t B, void* block) {
+  unsigned char* next = static_cast<unsigned char*>(block);
+  network_workspace_layout(net, B, [&](auto& pointer, size_t count) {
+    pointer = reinterpret_cast<std::remove_reference_t<decltype(pointer)>>(next);
+    if (next) next += (count * sizeof(*pointer) + kWorkspaceAlignment - 1) / kWorkspaceAlignment * kWorkspaceAlignment;
+  });
+  net.capacity = block ? static_cast<int>(B) : 0;
 }
 
 }  // namespace blasprop

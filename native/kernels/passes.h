@@ -26,12 +26,26 @@ namespace blasprop {
 // Rows per chunk for the inference passes: bounds the workspace whatever the number of rows.
 constexpr int kInferenceChunkRows = 512;
 
+// Called between two steps (or inference chunks) of a call, never during one: lets the caller's
+// scheduler change the BLAS thread count at a boundary (native/napi/pass_scheduler.h). Must not allocate.
+struct StepHook {
+  void (*call)(void* context) = nullptr;
+  void* context = nullptr;
+  void operator()() const {
+    if (call) call(context);
+  }
+};
+
+// The workspace capacity (rows) a pass needs: min(rows, chunk), where chunk is the batch size of a
+// training call or kInferenceChunkRows. The caller points a workspace of that many rows first.
+inline int network_pass_rows(size_t rows, size_t chunk) { return static_cast<int>(std::min(rows, chunk)); }
+
 // The rows layer l reads in the last forward pass: the input or a^(l-1), after dropout when training.
 template <typename T>
 const T* network_layer_input(const Network<T>& net, const T* input, int l, bool training) {
   const int k = l - 1;
-  if (training && net.dropout[k] > 0) return net.D[k].data();
-  return k == 0 ? input : net.A[k].data();
+  if (training && net.dropout[k] > 0) return net.D[k];
+  return k == 0 ? input : net.A[k];
 }
 
 // Forward through layers 1..L−1 (bias, g, and dropout when training) and the output layer's gemm:
@@ -41,11 +55,11 @@ void network_forward(Network<T>& net, const T* input, int B, bool training) {
   for (int l = 1; l <= net.L; ++l) {
     const int in = net.sizes[l - 1], out = net.sizes[l];
     if (training && net.dropout[l - 1] > 0) {
-      const T* a = l == 1 ? input : net.A[l - 1].data();
-      dropout_forward(net.dropout[l - 1], net.rng, a, net.M[l - 1].data(), net.D[l - 1].data(), static_cast<size_t>(B) * in);
+      const T* a = l == 1 ? input : net.A[l - 1];
+      dropout_forward(net.dropout[l - 1], net.rng, a, net.M[l - 1], net.D[l - 1], static_cast<size_t>(B) * in);
     }
-    dense_forward(net.products, l, network_layer_input(net, input, l, training), net.params + net.W_off[l], net.A[l].data(), B, in, out);
-    if (l < net.L) bias_activation_forward(net.g[l], net.slope[l], net.A[l].data(), net.params + net.b_off[l], B, out);
+    dense_forward(net.products, l, network_layer_input(net, input, l, training), net.params + net.W_off[l], net.A[l], B, in, out);
+    if (l < net.L) bias_activation_forward(net.g[l], net.slope[l], net.A[l], net.params + net.b_off[l], B, out);
   }
 }
 
@@ -56,16 +70,16 @@ void network_forward(Network<T>& net, const T* input, int B, bool training) {
 template <typename T>
 void network_backward(Network<T>& net, const T* input, int B, bool training, double fused_lr, double weight_decay,
                       const GradientReducer* reducer = nullptr) {
-  T* delta = net.delta.data();
-  T* delta_prev = net.delta_prev.data();
+  T* delta = net.delta;
+  T* delta_prev = net.delta_prev;
   for (int l = net.L; l >= 1; --l) {
     const int in = net.sizes[l - 1], out = net.sizes[l];
     T* W = net.params + net.W_off[l];
     if (l > 1) {  // δ^(l-1) = δ^l W^l ⊙ (dropout mask) ⊙ g'(z^(l-1)); layer 1's input needs no delta.
       const size_t n = static_cast<size_t>(B) * in;
       dense_backward_input(net.products, l, delta, W, delta_prev, B, in, out);
-      if (training && net.dropout[l - 1] > 0) dropout_backward(net.M[l - 1].data(), delta_prev, n);
-      activation_backward(net.g[l - 1], net.slope[l - 1], net.A[l - 1].data(), delta_prev, n);
+      if (training && net.dropout[l - 1] > 0) dropout_backward(net.M[l - 1], delta_prev, n);
+      activation_backward(net.g[l - 1], net.slope[l - 1], net.A[l - 1], delta_prev, n);
     }
     const T* a_prev = network_layer_input(net, input, l, training);
     if (fused_lr >= 0) {
@@ -114,8 +128,8 @@ LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int 
   const int L = net.L;
   network_forward(net, input, B, true);
   const T scale = T(weighted_mean_scale(targets_weight_sum(y, static_cast<size_t>(B))));
-  const LossStats stats = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
-                                            y, net.delta.data(), B, net.sizes[L], scale);
+  const LossStats stats = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L], net.params + net.b_off[L],
+                                            y, net.delta, B, net.sizes[L], scale);
   const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr && reducer == nullptr;
   if (fused) {
     network_backward(net, input, B, true, c.learning_rate, c.weight_decay);
@@ -144,12 +158,13 @@ Targets<T> targets_from_row(Targets<T> y, size_t r, int out) {
 }
 
 // Loss sum, correct count and weight sum over `rows` rows of X without dropout; with
-// accumulate_gradients the gradient of the (weighted) mean loss over all rows is written to net.grads.
+// accumulate_gradients the gradient of the (weighted) mean loss over all rows is written to net.grads
+// as well. between_chunks runs between chunks of kInferenceChunkRows rows.
 template <typename T>
-LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients) {
+LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients,
+                           StepHook between_chunks = {}) {
   const ScopedFlushDenormals flush;
   const int L = net.L, in = net.sizes[0], out = net.sizes[L];
-  network_reserve(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)));
   if (accumulate_gradients) std::memset(net.grads, 0, net.param_count * sizeof(T));
   LossStats total;
   total.weight_sum = targets_weight_sum(y, rows);
@@ -158,12 +173,13 @@ LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t row
     const int B = static_cast<int>(std::min<size_t>(kInferenceChunkRows, rows - r));
     const T* input = X + r * in;
     network_forward(net, input, B, false);
-    const LossStats s = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L],
-                                            targets_from_row(y, r, out), accumulate_gradients ? net.delta.data() : nullptr,
-                                            B, out, scale);
+    const LossStats s = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L], net.params + net.b_off[L],
+                                          targets_from_row(y, r, out), accumulate_gradients ? net.delta : nullptr,
+                                          B, out, scale);
     if (accumulate_gradients) network_backward(net, input, B, false, -1.0, 0.0);
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;
+    if (r + kInferenceChunkRows < rows) between_chunks();
   }
   return total;
 }
@@ -173,12 +189,11 @@ template <typename T>
 void network_predict(Network<T>& net, const T* X, size_t rows, T* Y) {
   const ScopedFlushDenormals flush;
   const int L = net.L, in = net.sizes[0], out = net.sizes[L];
-  network_reserve(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)));
   for (size_t r = 0; r < rows; r += kInferenceChunkRows) {
     const int B = static_cast<int>(std::min<size_t>(kInferenceChunkRows, rows - r));
     network_forward(net, X + r * in, B, false);
-    bias_activation_forward(net.g[L], net.slope[L], net.A[L].data(), net.params + net.b_off[L], B, out);
-    std::memcpy(Y + r * out, net.A[L].data(), static_cast<size_t>(B) * out * sizeof(T));
+    bias_activation_forward(net.g[L], net.slope[L], net.A[L], net.params + net.b_off[L], B, out);
+    std::memcpy(Y + r * out, net.A[L], static_cast<size_t>(B) * out * sizeof(T));
   }
 }
 

@@ -28,6 +28,7 @@ struct BatchPlan {
   double* step_weights = nullptr; // optional: Σ w of each batch (its row count without weights)
   double* diagnostics = nullptr;  // optional: per-layer statistics of the last batch
   const GradientReducer* reducer = nullptr;  // optional: averages each step's gradient across processes
+  StepHook between_steps;         // optional: run after every step but the last
 };
 
 // Copies the rows order[0..B) of the dataset into the workspace's X, targets and weights.
@@ -35,17 +36,17 @@ template <typename T>
 Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* order, int B) {
   const size_t in = net.sizes[0], out = net.sizes[net.L];
   Targets<T> batch;
-  for (int i = 0; i < B; ++i) std::memcpy(net.X.data() + i * in, data.X + size_t(order[i]) * in, in * sizeof(T));
+  for (int i = 0; i < B; ++i) std::memcpy(net.X + i * in, data.X + size_t(order[i]) * in, in * sizeof(T));
   if (data.y.labels) {
     for (int i = 0; i < B; ++i) net.labels[i] = data.y.labels[order[i]];
-    batch.labels = net.labels.data();
+    batch.labels = net.labels;
   } else {
-    for (int i = 0; i < B; ++i) std::memcpy(net.Y.data() + i * out, data.y.dense + size_t(order[i]) * out, out * sizeof(T));
-    batch.dense = net.Y.data();
+    for (int i = 0; i < B; ++i) std::memcpy(net.Y + i * out, data.y.dense + size_t(order[i]) * out, out * sizeof(T));
+    batch.dense = net.Y;
   }
   if (data.y.weights) {
     for (int i = 0; i < B; ++i) net.weights[i] = data.y.weights[order[i]];
-    batch.weights = net.weights.data();
+    batch.weights = net.weights;
   }
   return batch;
 }
@@ -53,20 +54,20 @@ Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* 
 template <typename T>
 LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const BatchPlan& plan, const OptimizerConfig& c) {
   const ScopedFlushDenormals flush;
-  network_reserve(net, static_cast<int>(std::min<size_t>(plan.count, size_t(plan.batch_size))));
   LossStats total;
   size_t step = 0;
   for (size_t start = 0; start < plan.count; start += plan.batch_size, ++step) {
     const int B = static_cast<int>(std::min<size_t>(plan.batch_size, plan.count - start));
     const Targets<T> y = gather_batch(net, data, plan.order + start, B);
     const bool last = start + plan.batch_size >= plan.count;
-    const LossStats s = network_train_step(net, net.X.data(), y, B, c, plan.first_step + double(step),
+    const LossStats s = network_train_step(net, net.X, y, B, c, plan.first_step + double(step),
                                            last ? plan.diagnostics : nullptr, plan.reducer);
     if (plan.step_losses) plan.step_losses[step] = s.weight_sum > 0 ? s.loss_sum / s.weight_sum : 0.0;
     if (plan.step_weights) plan.step_weights[step] = s.weight_sum;
     total.loss_sum += s.loss_sum;
     total.correct += s.correct;
     total.weight_sum += s.weight_sum;
+    if (!last) plan.between_steps();
   }
   return total;
 }

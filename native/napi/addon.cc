@@ -1,5 +1,5 @@
-// addon.cc — the module: NativeNetwork, the BLAS controls (threads, build information) and a fast
-// finiteness scan for input validation.
+// addon.cc — the module: NativeNetwork, the BLAS controls (threads, build information, the pass
+// scheduler's policy), the typed error classes and a fast finiteness scan for input validation.
 #include <napi.h>
 #include <cblas.h>
 
@@ -9,8 +9,9 @@
 #include <cstring>
 #include <string>
 
-#include "blas_threads.h"
+#include "errors.h"
 #include "network_wrap.h"
+#include "pass_scheduler.h"
 #if BLASPROP_HAVE_ONEDNN
 #include "../products/onednn.h"
 #endif
@@ -18,12 +19,35 @@
 namespace {
 
 // setThreads(n, adaptive = false): the number of threads OpenBLAS uses for later passes in this
-// process; adaptive lets passes with small BLAS calls run on one thread.
+// process (and the number of passes that run at once, one thread each, when several want to run);
+// adaptive lets passes with small BLAS calls run on one thread.
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsNumber()) throw Napi::TypeError::New(info.Env(), "blasprop native: setThreads(n) needs a number");
   const int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) throw Napi::RangeError::New(info.Env(), "blasprop native: thread count must be ≥ 1");
-  blasprop_napi::blas_threads_configure(n, info.Length() >= 2 && info[1].ToBoolean());
+  blasprop_napi::PassScheduler::instance().configure(n, info.Length() >= 2 && info[1].ToBoolean());
+  return info.Env().Undefined();
+}
+
+// setSchedulePolicy('scheduled' | 'unscheduled' | 'narrow' | 'serial'): how concurrent passes are
+// admitted (pass_scheduler.h). For bench/concurrency.ts, which compares the candidates; not public API.
+Napi::Value SetSchedulePolicy(const Napi::CallbackInfo& info) {
+  using blasprop_napi::SchedulePolicy;
+  const std::string name = info.Length() >= 1 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  SchedulePolicy policy;
+  if (name == "scheduled") policy = SchedulePolicy::Scheduled;
+  else if (name == "unscheduled") policy = SchedulePolicy::Unscheduled;
+  else if (name == "narrow") policy = SchedulePolicy::Narrow;
+  else if (name == "serial") policy = SchedulePolicy::Serial;
+  else throw Napi::TypeError::New(info.Env(), "blasprop native: setSchedulePolicy needs 'scheduled', 'unscheduled', 'narrow' or 'serial'");
+  blasprop_napi::PassScheduler::instance().set_policy(policy);
+  return info.Env().Undefined();
+}
+
+// setErrorClasses({ allocation, disposed, busy }): the lib/errors.ts classes to throw in this environment.
+Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
+  if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(info.Env(), "blasprop native: setErrorClasses needs an object");
+  blasprop_napi::set_error_classes(info.Env(), info[0].As<Napi::Object>());
   return info.Env().Undefined();
 }
 
@@ -48,9 +72,8 @@ Napi::Value BlasInfo(const Napi::CallbackInfo& info) {
   result.Set("vendor", "OpenBLAS");
   result.Set("config", openblas_get_config());
   result.Set("coreType", openblas_get_corename());
-  const int configured = blasprop_napi::g_configured_threads.load();
-  result.Set("threads", configured > 0 ? configured : openblas_get_num_threads());
-  result.Set("adaptiveThreads", blasprop_napi::g_adaptive_threads.load());
+  result.Set("threads", blasprop_napi::PassScheduler::instance().configured());
+  result.Set("adaptiveThreads", blasprop_napi::PassScheduler::instance().adaptive());
   result.Set("onednn", OnednnInfo(info.Env()));
   return result;
 }
@@ -90,6 +113,8 @@ Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeNetwork", NativeNetwork::Define(env));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setSchedulePolicy", Napi::Function::New(env, SetSchedulePolicy, "setSchedulePolicy"));
+  exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses, "setErrorClasses"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite, "firstNonFinite"));
   return exports;

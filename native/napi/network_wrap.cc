@@ -12,13 +12,26 @@
 #include "../kernels/training.h"
 #include "../kernels/threads.h"
 #include "args.h"
-#include "blas_threads.h"
-#include "onednn_threads.h"
+#include "errors.h"
+#include "pass_scheduler.h"
 
 using namespace blasprop;
 using namespace blasprop_napi;
 
 namespace {
+
+// Hidden properties of the wrapper object (see network_wrap.h).
+constexpr const char* kSpecKey = "__blaspropSpec";
+constexpr const char* kWorkspaceKey = "__blaspropWorkspace";
+
+// Below this many multiply-adds (rows × parameters) a pass on the calling thread skips the scheduler:
+// about a millisecond on one core, e.g. a predict of a few rows on 784-256-128-10.
+constexpr double kMaxUnscheduledMultiplyAdds = 2.0e6;
+
+// Defines a hidden (non-enumerable, non-configurable) writable property.
+void set_hidden(Napi::Object o, const char* key, Napi::Value value) {
+  o.DefineProperty(Napi::PropertyDescriptor::Value(key, value, napi_writable));
+}
 
 std::vector<double> get_number_list(const Napi::Object& o, const char* key, size_t length) {
   const Napi::Value v = o.Get(key);
@@ -88,6 +101,20 @@ void check_label_range(const Network<T>& net, const Dataset<T>& data, const int3
   }
 }
 
+// Clears a disposed network's pointers into the workspace and the detached parameter arrays.
+template <typename T>
+void forget_buffers(Network<T>& net) {
+  network_point_workspace(net, 0, nullptr);
+  net.params = net.grads = net.opt_m = net.opt_v = net.opt_g = nullptr;
+  products_release(net.products);
+}
+
+// Whether a pass over `rows` rows is small enough to skip the scheduler (kMaxUnscheduledMultiplyAdds).
+template <typename T>
+bool is_small_pass(const Network<T>& net, size_t rows) {
+  return double(rows) * double(net.param_count) < kMaxUnscheduledMultiplyAdds;
+}
+
 // All that one trainBatches call needs, copied out of JavaScript values so a worker thread can run it.
 template <typename T>
 struct TrainCall {
@@ -139,36 +166,42 @@ TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
   return call;
 }
 
-// Runs a pass on the calling thread; a C++ exception becomes a JavaScript error instead of a crash.
+// Runs a pass on the calling thread; a C++ exception becomes a JavaScript error instead of a crash
+// (a std::bad_alloc is left to the entry point, which makes it the allocation error).
 template <typename Pass>
 auto run_here(Napi::Env env, Pass&& pass) -> decltype(pass()) {
   try {
     return pass();
-  } catch (const std::bad_alloc&) {
-    throw Napi::Error::New(env, "blasprop native: out of memory for the workspace");
   } catch (const Napi::Error&) {
     throw;
-  } catch (const std::exception& e) {
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {  // a product engine's failure (dnnl::error) or a gradient reducer's (MPI)
     throw Napi::Error::New(env, std::string("blasprop native: ") + e.what());
   }
 }
 
-Napi::Value stats_to_js(Napi::Env env, const LossStats& s) {
+// { lossSum, correct, runMs? }: runMs is the time the pass ran once admitted (PassResult).
+Napi::Value stats_to_js(Napi::Env env, const PassResult& r) {
   Napi::Object result = Napi::Object::New(env);
-  result.Set("lossSum", s.loss_sum);
-  result.Set("correct", s.correct);
-  result.Set("weightSum", s.weight_sum);
+  result.Set("lossSum", r.stats.loss_sum);
+  result.Set("correct", r.stats.correct);
+  result.Set("weightSum", r.stats.weight_sum);
+  if (r.run_ms >= 0) result.Set("runMs", r.run_ms);
   return result;
 }
 
-// Runs one pass (a training call or an evaluation) on the libuv thread pool; the promise settles on
-// the main thread. The pass only reads data that `args` keeps alive, and the network is busy until then.
+// Runs one pass (a training call or an evaluation) on the libuv thread pool, once the scheduler
+// admits it; the promise settles on the main thread. The pass only reads data that `args` and
+// `workspace` keep alive, and the network is busy until then.
 class PassWorker : public Napi::AsyncWorker {
  public:
-  PassWorker(Napi::Env env, NativeNetwork* owner, Napi::Object self, Napi::Object args, std::function<LossStats()> pass)
+  PassWorker(Napi::Env env, NativeNetwork* owner, Napi::Object self, Napi::Object args, Napi::ArrayBuffer workspace,
+             std::function<PassResult()> pass)
       : Napi::AsyncWorker(env, "blasprop:pass"), deferred_(Napi::Promise::Deferred::New(env)), owner_(owner), pass_(std::move(pass)) {
-    self_ = Napi::Persistent(self);  // the network may not be collected while its worker runs
-    args_ = Napi::Persistent(args);  // nor may the data arrays the worker reads
+    self_ = Napi::Persistent(self);            // the network may not be collected while its worker runs
+    args_ = Napi::Persistent(args);            // nor may the data arrays the worker reads
+    workspace_ = Napi::Persistent(workspace);  // nor the workspace it writes
   }
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -176,8 +209,8 @@ class PassWorker : public Napi::AsyncWorker {
     try {
       stats_ = pass_();
     } catch (const std::bad_alloc&) {
-      SetError("blasprop native: out of memory for the workspace");
-    } catch (const std::exception& e) {  // a product engine's failure (dnnl::error) or a gradient reducer's (MPI)
+      SetError("blasprop native: out of memory while running the pass");
+    } catch (const std::exception& e) {  // a product engine's failure (dnnl::error), a gradient reducer's (MPI), or the scheduler's
       SetError(std::string("blasprop native: ") + e.what());
     }
   }
@@ -193,9 +226,10 @@ class PassWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   NativeNetwork* owner_;
-  std::function<LossStats()> pass_;
-  LossStats stats_;
+  std::function<PassResult()> pass_;
+  PassResult stats_;
   Napi::ObjectReference self_, args_;
+  Napi::Reference<Napi::ArrayBuffer> workspace_;
 };
 
 // The spec's product engine ('blas': 'openblas' | 'onednn') and precision ('mixedPrecision').
@@ -231,19 +265,60 @@ Napi::Function NativeNetwork::Define(Napi::Env env) {
                       InstanceMethod<&NativeNetwork::TrainBatchesAsync>("trainBatchesAsync"),
                       InstanceMethod<&NativeNetwork::Evaluate>("evaluate"),
                       InstanceMethod<&NativeNetwork::EvaluateAsync>("evaluateAsync"),
-                      InstanceMethod<&NativeNetwork::Predict>("predict")});
+                      InstanceMethod<&NativeNetwork::Predict>("predict"),
+                      InstanceMethod<&NativeNetwork::Dispose>("dispose")});
 }
 
 // new NativeNetwork({ dtype, sizes, activations, slopes, dropout, loss, params, grads, optM, optV, optG, rng })
-NativeNetwork::NativeNetwork(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeNetwork>(info) {
+NativeNetwork::NativeNetwork(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeNetwork>(info), env_(info.Env()) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject()) throw Napi::TypeError::New(env, "blasprop native: expected a network spec object");
   const Napi::Object spec = info[0].As<Napi::Object>();
   const std::string dtype = spec.Get("dtype").ToString();
   if (dtype != "float32" && dtype != "float64") throw Napi::TypeError::New(env, "blasprop native: dtype must be 'float32' or 'float64'");
   is_double_ = dtype == "float64";
-  if (is_double_) construct<double>(spec); else construct<float>(spec);
-  buffers_ = Napi::Persistent(spec);
+  translate_bad_alloc(env, "the network's shape", [&] {
+    if (is_double_) construct<double>(spec); else construct<float>(spec);
+  });
+  // An ordinary property, not a persistent reference: the arrays die with the wrapper object.
+  set_hidden(info.This().As<Napi::Object>(), kSpecKey, spec);
+  set_hidden(info.This().As<Napi::Object>(), kWorkspaceKey, env.Undefined());
+}
+
+NativeNetwork::~NativeNetwork() {
+  if (native_bytes_ != 0) napi_adjust_external_memory(env_, -native_bytes_, nullptr);
+}
+
+void NativeNetwork::check_alive(Napi::Env env) const {
+  if (disposed_) throw typed_error(env, ErrorKind::Disposed, "blasprop native: the network was disposed");
+}
+
+template <typename T>
+Napi::ArrayBuffer NativeNetwork::point_workspace(Napi::Env env, size_t rows) {
+  Network<T>& net = network<T>();
+  const size_t wanted_rows = std::max(rows, workspace_rows_);
+  const size_t bytes = network_workspace_size(net, wanted_rows);
+  const std::string what = "the workspace of " + std::to_string(wanted_rows) + " rows (" + std::to_string(bytes) + " bytes)";
+  if (bytes == 0) throw typed_error(env, ErrorKind::Allocation, "blasprop native: cannot allocate " + what);
+  const Napi::Value current = Value().Get(kWorkspaceKey);
+  Napi::ArrayBuffer block;
+  if (current.IsArrayBuffer() && current.As<Napi::ArrayBuffer>().ByteLength() >= bytes + kWorkspaceAlignment) {
+    block = current.As<Napi::ArrayBuffer>();
+  } else {
+    // The JavaScript constructor, not napi_create_arraybuffer: V8's C++ ArrayBuffer::New aborts the
+    // process when the allocation fails, the constructor throws a RangeError.
+    try {
+      const Napi::Function constructor = env.Global().Get("ArrayBuffer").As<Napi::Function>();
+      block = constructor.New({Napi::Number::New(env, double(bytes + kWorkspaceAlignment))}).As<Napi::ArrayBuffer>();
+    } catch (const Napi::Error& e) {
+      throw typed_error(env, ErrorKind::Allocation, "blasprop native: cannot allocate " + what + ": " + e.Message());
+    }
+    Value().Set(kWorkspaceKey, block);
+    workspace_rows_ = wanted_rows;
+  }
+  const uintptr_t base = reinterpret_cast<uintptr_t>(block.Data());
+  network_point_workspace(net, wanted_rows, static_cast<unsigned char*>(block.Data()) + (kWorkspaceAlignment - base % kWorkspaceAlignment) % kWorkspaceAlignment);
+  return block;
 }
 
 template <typename T>
@@ -290,6 +365,15 @@ void NativeNetwork::construct(const Napi::Object& spec) {
   construct_products(net.products, spec, sizes, is_double_);
   bf16_training_ = spec.Get("mixedPrecision").ToBoolean();
   bf16_inference_ = bf16_training_ && spec.Get("inferenceMixedPrecision").ToBoolean();
+  // The native part that stays outside the JavaScript heap: this object and the shape vectors (and,
+  // once prepared, the product engine's primitives and bfloat16 buffers: prepare_products).
+  shape_bytes_ = int64_t(sizeof(NativeNetwork)) + int64_t(L + 1) * int64_t(sizeof(int) + sizeof(Activation) + sizeof(T) + sizeof(double) + 2 * sizeof(size_t) + 3 * sizeof(T*));
+  report_native_bytes(spec.Env(), shape_bytes_);
+}
+
+void NativeNetwork::report_native_bytes(Napi::Env env, int64_t bytes) {
+  if (bytes != native_bytes_) napi_adjust_external_memory(env, bytes - native_bytes_, nullptr);
+  native_bytes_ = bytes;
 }
 
 ProductEngine NativeNetwork::prepare_products(Napi::Env env, std::initializer_list<size_t> rows, bool training) {
@@ -299,16 +383,20 @@ ProductEngine NativeNetwork::prepare_products(Napi::Env env, std::initializer_li
   try {
     for (size_t B : rows)
       if (B > 0) products_prepare(p, static_cast<int>(B));
+  } catch (const std::bad_alloc&) {
+    throw;
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("blasprop native: oneDNN cannot create this network's products: ") + e.what());
   }
+  report_native_bytes(env, shape_bytes_ + int64_t(products_bytes(p)));
   return p.engine;
 }
 
 void NativeNetwork::acquire(Napi::Env env) {
+  check_alive(env);
   bool expected = false;
   if (!busy_.compare_exchange_strong(expected, true))
-    throw Napi::Error::New(env, "blasprop native: the network is busy with an asynchronous fit");
+    throw typed_error(env, ErrorKind::Busy, "blasprop native: the network is busy with an asynchronous fit");
 }
 
 template <typename T>
@@ -320,21 +408,26 @@ Napi::Value NativeNetwork::train_batches(const Napi::CallbackInfo& info, bool as
   acquire(env);
   BusyGuard guard{this};
   const TrainCall<T> call = parse_train_call(net, args);
+  const int rows = network_pass_rows(call.plan.count, call.plan.batch_size);
   const size_t first = std::min<size_t>(call.plan.count, call.plan.batch_size);
   const ProductEngine engine = prepare_products(env, {first, call.plan.count > first ? call.plan.count % first : 0}, true);
-  const int threads = network_blas_threads(net, static_cast<int>(first), g_configured_threads.load());
+  const Napi::ArrayBuffer workspace = point_workspace<T>(env, rows);
+  const int threads = network_blas_threads(net, rows, PassScheduler::instance().configured());
   auto pass = [&net, call, threads, engine] {
-    const PassThreads pools(engine, threads);
+    PassLease lease(threads, engine);
     BatchPlan plan = call.plan;
     plan.reducer = call.has_reducer ? &call.reducer : nullptr;
-    return network_train_batches(net, call.data, plan, call.optimizer);
+    plan.between_steps = lease.between_steps();
+    const LossStats stats = network_train_batches(net, call.data, plan, call.optimizer);
+    return PassResult{stats, lease.elapsed_ms()};
   };
-  if (async) return queue_pass(env, args, pass, guard);
+  if (async) return queue_pass(env, args, workspace, pass, guard);
   return stats_to_js(env, run_here(env, pass));
 }
 
-Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, std::function<LossStats()> pass, BusyGuard& guard) {
-  auto* worker = new PassWorker(env, this, Value(), args, std::move(pass));
+Napi::Value NativeNetwork::queue_pass(Napi::Env env, const Napi::Object& args, Napi::ArrayBuffer workspace, std::function<PassResult()> pass,
+                                      BusyGuard& guard) {
+  auto* worker = new PassWorker(env, this, Value(), args, workspace, std::move(pass));
   worker->Queue();
   guard.owner = nullptr;  // the worker releases the network when it settles
   return worker->promise();
@@ -354,13 +447,19 @@ Napi::Value NativeNetwork::evaluate(const Napi::CallbackInfo& info, bool async) 
   if (data.rows < 1) throw Napi::RangeError::New(env, "blasprop native: 'rows' must be ≥ 1");
   check_label_range(net, data, nullptr, data.rows, env);
   const bool gradients = args.Get("gradients").ToBoolean();
-  const ProductEngine engine = prepare_products(env, {std::min<size_t>(data.rows, kInferenceChunkRows), data.rows > kInferenceChunkRows ? data.rows % kInferenceChunkRows : 0}, false);
-  const int threads = network_blas_threads(net, static_cast<int>(std::min<size_t>(data.rows, kInferenceChunkRows)), g_configured_threads.load());
+  const int rows = network_pass_rows(data.rows, kInferenceChunkRows);
+  const ProductEngine engine = prepare_products(env, {size_t(rows), data.rows > kInferenceChunkRows ? data.rows % kInferenceChunkRows : 0}, false);
+  const Napi::ArrayBuffer workspace = point_workspace<T>(env, rows);
+  const UnscheduledPass unscheduled(!async && engine == ProductEngine::OpenBLAS && is_small_pass(net, data.rows));
+  if (unscheduled.entered())
+    return stats_to_js(env, PassResult{run_here(env, [&] { return network_evaluate(net, data.X, data.y, data.rows, gradients); })});
+  const int threads = network_blas_threads(net, rows, PassScheduler::instance().configured());
   auto pass = [&net, data, gradients, threads, engine] {
-    const PassThreads pools(engine, threads);
-    return network_evaluate(net, data.X, data.y, data.rows, gradients);
+    PassLease lease(threads, engine);
+    const LossStats stats = network_evaluate(net, data.X, data.y, data.rows, gradients, lease.between_steps());
+    return PassResult{stats, lease.elapsed_ms()};
   };
-  if (async) return queue_pass(env, args, pass, guard);
+  if (async) return queue_pass(env, args, workspace, pass, guard);
   return stats_to_js(env, run_here(env, pass));
 }
 
@@ -377,24 +476,55 @@ Napi::Value NativeNetwork::predict(const Napi::CallbackInfo& info) {
   const T* X = get_array<T>(args, "X", rows * net.sizes[0]);
   T* out = get_array<T>(args, "out", rows * net.sizes[net.L]);
   if (rows == 0) return env.Undefined();
-  const ProductEngine engine = prepare_products(env, {std::min<size_t>(rows, kInferenceChunkRows), rows > kInferenceChunkRows ? rows % kInferenceChunkRows : 0}, false);
-  const PassThreads pools(engine, network_blas_threads(net, static_cast<int>(std::min<size_t>(rows, kInferenceChunkRows)), g_configured_threads.load()));
-  run_here(env, [&] { network_predict(net, X, rows, out); });
+  const int chunk = network_pass_rows(rows, kInferenceChunkRows);
+  const ProductEngine engine = prepare_products(env, {size_t(chunk), rows > kInferenceChunkRows ? rows % kInferenceChunkRows : 0}, false);
+  point_workspace<T>(env, chunk);
+  const UnscheduledPass unscheduled(engine == ProductEngine::OpenBLAS && is_small_pass(net, rows));
+  run_here(env, [&] {
+    if (unscheduled.entered()) return network_predict(net, X, rows, out);
+    const PassLease lease(network_blas_threads(net, chunk, PassScheduler::instance().configured()), engine);
+    network_predict(net, X, rows, out);
+  });
   return env.Undefined();
 }
 
+// dispose(): frees the workspace and the parameter arrays at once (their ArrayBuffers are detached);
+// later calls throw the disposed error, a second dispose does nothing.
+Napi::Value NativeNetwork::Dispose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (disposed_) return env.Undefined();
+  if (busy_.load()) throw typed_error(env, ErrorKind::Busy, "blasprop native: dispose() while an asynchronous fit runs on the network");
+  disposed_ = true;
+  const Napi::Value workspace = Value().Get(kWorkspaceKey);
+  if (workspace.IsArrayBuffer()) workspace.As<Napi::ArrayBuffer>().Detach();
+  const Napi::Value spec = Value().Get(kSpecKey);
+  if (spec.IsObject()) {
+    for (const char* key : {"params", "grads", "optM", "optV", "optG"}) {
+      const Napi::Value array = spec.As<Napi::Object>().Get(key);
+      if (array.IsTypedArray()) array.As<Napi::TypedArray>().ArrayBuffer().Detach();
+    }
+  }
+  Value().Set(kWorkspaceKey, env.Undefined());
+  Value().Set(kSpecKey, env.Undefined());
+  workspace_rows_ = 0;
+  if (is_double_) forget_buffers(net64_); else forget_buffers(net32_);
+  report_native_bytes(env, shape_bytes_);
+  return env.Undefined();
+}
+
+// The entry points: a std::bad_alloc while reading a call becomes the allocation error.
 Napi::Value NativeNetwork::TrainBatches(const Napi::CallbackInfo& info) {
-  return is_double_ ? train_batches<double>(info, false) : train_batches<float>(info, false);
+  return translate_bad_alloc(info.Env(), "a training call", [&] { return is_double_ ? train_batches<double>(info, false) : train_batches<float>(info, false); });
 }
 Napi::Value NativeNetwork::TrainBatchesAsync(const Napi::CallbackInfo& info) {
-  return is_double_ ? train_batches<double>(info, true) : train_batches<float>(info, true);
+  return translate_bad_alloc(info.Env(), "a training call", [&] { return is_double_ ? train_batches<double>(info, true) : train_batches<float>(info, true); });
 }
 Napi::Value NativeNetwork::Evaluate(const Napi::CallbackInfo& info) {
-  return is_double_ ? evaluate<double>(info, false) : evaluate<float>(info, false);
+  return translate_bad_alloc(info.Env(), "an evaluate call", [&] { return is_double_ ? evaluate<double>(info, false) : evaluate<float>(info, false); });
 }
 Napi::Value NativeNetwork::EvaluateAsync(const Napi::CallbackInfo& info) {
-  return is_double_ ? evaluate<double>(info, true) : evaluate<float>(info, true);
+  return translate_bad_alloc(info.Env(), "an evaluate call", [&] { return is_double_ ? evaluate<double>(info, true) : evaluate<float>(info, true); });
 }
 Napi::Value NativeNetwork::Predict(const Napi::CallbackInfo& info) {
-  return is_double_ ? predict<double>(info) : predict<float>(info);
+  return translate_bad_alloc(info.Env(), "a predict call", [&] { return is_double_ ? predict<double>(info) : predict<float>(info); });
 }

@@ -50,6 +50,14 @@ class OnednnProducts {
     }
   }
 
+  // Bytes held by prepare(): every primitive's scratchpad and the float32/bfloat16 operand copies.
+  size_t bytes() const {
+    size_t n = DT32_.capacity() * sizeof(float) + (D16_.capacity() + DT16_.capacity()) * sizeof(uint16_t);
+    for (size_t l = 0; l < A16_.size(); ++l) n += (A16_[l].capacity() + W16_[l].capacity()) * sizeof(uint16_t);
+    for (const Matmul& m : cache_) n += m.scratchpad.get_desc().get_size();
+    return n;
+  }
+
   // Z = A_prev Wᵀ.
   void forward(int l, const float* A_prev, const float* W, float* Z, int B, bool bf16) {
     const size_t in = sizes_[l - 1], out = sizes_[l];

@@ -47,6 +47,26 @@ inline void products_prepare(Products& p, int B) {
 #endif
 }
 
+// Bytes the engine holds outside the network's workspace block: oneDNN's primitives' scratchpads and
+// the bfloat16 copies prepare() sized (reported to V8 as external memory by the N-API wrapper).
+inline size_t products_bytes(const Products& p) {
+#if BLASPROP_HAVE_ONEDNN
+  if (p.onednn) return p.onednn->bytes();
+#else
+  (void)p;
+#endif
+  return 0;
+}
+
+// Frees the engine's primitives and buffers (a disposed network).
+inline void products_release(Products& p) {
+#if BLASPROP_HAVE_ONEDNN
+  p.onednn.reset();
+#else
+  (void)p;
+#endif
+}
+
 // Z = A_prev Wᵀ  (z^l = W^l a^(l-1) for every row).
 template <typename T>
 void products_forward(Products& p, int l, const T* A_prev, const T* W, T* Z, int B, int in, int out) {

@@ -1,9 +1,11 @@
 // kernel_tests.cc — tests of native/kernels without Node: the training step against plain loops,
-// and the promise that a training step never touches the heap once the workspace is reserved.
+// the workspace layout in one block, and the promise that a training step never touches the heap.
 // Built and run by test/native-kernels.test.ts:
 //   g++ -std=c++17 -O2 -Wno-mismatched-new-delete kernel_tests.cc $(pkg-config --cflags --libs openblas)
+#include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -42,6 +44,7 @@ static double lcg(uint32_t& s) {
 struct Fixture {
   Network<double> net;
   std::vector<double> params, grads, m, v, a, X, weights;
+  std::vector<unsigned char> block;  // the workspace, as the caller (the N-API layer) owns it
   std::vector<int32_t> labels, order;
   uint32_t rng[4] = {1, 2, 3, 4};
 
@@ -71,17 +74,45 @@ struct Fixture {
       order.push_back(r);
     }
   }
+
+  // Points the workspace for B rows into `block`, aligned as network_point_workspace requires.
+  void point_workspace(size_t B) {
+    block.assign(network_workspace_size(net, B) + kWorkspaceAlignment, 0);
+    const uintptr_t base = reinterpret_cast<uintptr_t>(block.data());
+    network_point_workspace(net, B, block.data() + (kWorkspaceAlignment - base % kWorkspaceAlignment) % kWorkspaceAlignment);
+  }
 };
 
-// After the first call has reserved the workspace, later calls allocate nothing, for every optimizer
-// path (fused SGD, explicit gradients with momentum, Adam, AdamW, RMSprop, Adagrad, clipping,
-// dropout, diagnostics), with and without row weights.
+// The arrays of one workspace block are aligned, lie inside it and do not overlap.
+static void test_workspace_layout() {
+  Fixture f({20, 16, 12, 4}, 8, {0.1, 0.3, 0.0});
+  const size_t B = 8, bytes = network_workspace_size(f.net, B);
+  f.point_workspace(B);
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(f.net.X), end = begin + bytes;
+  std::vector<std::pair<uintptr_t, uintptr_t>> spans;
+  network_workspace_layout(f.net, B, [&](auto& pointer, size_t count) {
+    const uintptr_t p = reinterpret_cast<uintptr_t>(pointer);
+    CHECK(p % kWorkspaceAlignment == 0, "array at offset %zu is not aligned", size_t(p - begin));
+    CHECK(p >= begin && p + count * sizeof(*pointer) <= end, "array at offset %zu leaves the block", size_t(p - begin));
+    spans.push_back({p, p + count * sizeof(*pointer)});
+  });
+  CHECK(spans.size() == 1 + 3 + 2 * 2 + 4, "%zu arrays in the layout", spans.size());
+  std::sort(spans.begin(), spans.end());
+  for (size_t k = 1; k < spans.size(); ++k) CHECK(spans[k - 1].second <= spans[k].first, "arrays %zu and %zu overlap", k - 1, k);
+  CHECK(f.net.capacity == 8, "capacity %d", f.net.capacity);
+  CHECK(network_workspace_size(f.net, SIZE_MAX / 8) == 0, "an impossible workspace size is reported as 0");
+}
+
+// With the workspace pointed into its block, training and evaluation calls allocate nothing, from the
+// first call on, for every optimizer path (fused SGD, explicit gradients with momentum, Adam, AdamW,
+// RMSprop, Adagrad, clipping, dropout, diagnostics), with and without row weights.
 static void test_no_allocation_per_step() {
   Fixture f({20, 16, 12, 4}, 64, {0.1, 0.3, 0.0});
   Dataset<double> data;
   data.X = f.X.data();
   data.y.labels = f.labels.data();
   data.rows = 64;
+  f.point_workspace(64);
   std::vector<double> diagnostics(3 * kDiagnosticsPerLayer), losses(64);
   OptimizerConfig configs[7];
   configs[1].momentum = 0.9;
@@ -104,8 +135,6 @@ static void test_no_allocation_per_step() {
       plan.batch_size = batch;
       plan.step_losses = losses.data();
       plan.diagnostics = diagnostics.data();
-      network_train_batches(f.net, data, plan, c);  // warm-up: reserves the workspace
-      network_evaluate(f.net, data.X, data.y, data.rows, true);
       const long before = g_allocations.load();
       network_train_batches(f.net, data, plan, c);
       network_evaluate(f.net, data.X, data.y, data.rows, true);
@@ -124,6 +153,7 @@ static void test_single_layer_step_against_loops() {
   data.X = f.X.data();
   data.y.labels = f.labels.data();
   data.rows = 4;
+  f.point_workspace(4);
   BatchPlan plan;
   plan.order = f.order.data();
   plan.count = 4;
@@ -151,6 +181,7 @@ static void test_single_layer_step_against_loops() {
 }
 
 int main() {
+  test_workspace_layout();
   test_no_allocation_per_step();
   test_single_layer_step_against_loops();
   std::printf("kernel checks: %d failed\n", g_failures);

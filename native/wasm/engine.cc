@@ -15,16 +15,37 @@ using namespace blasprop;
 
 namespace {
 
-// A network of either precision; its parameter and state buffers live in this module's memory.
+// A network of either precision; its parameter and state buffers live in this module's memory, its
+// workspace in one block of it that the handle owns (kernels/network.h network_workspace_size).
 struct Handle {
   bool is_double = false;
   Network<float> net32;
   Network<double> net64;
+  void* workspace = nullptr;
+  size_t workspace_rows = 0;
+  ~Handle() { std::free(workspace); }
 };
 
 template <typename T> Network<T>& network(Handle* h);
 template <> Network<float>& network<float>(Handle* h) { return h->net32; }
 template <> Network<double>& network<double>(Handle* h) { return h->net64; }
+
+// The network with its workspace pointed at a block for at least `rows` rows, grown (before the step
+// loop) when a call needs more. Out of memory traps, which the caller reports (lib/backends/wasm/).
+template <typename T>
+Network<T>& network_for(Handle* h, size_t rows) {
+  Network<T>& net = network<T>(h);
+  if (rows > h->workspace_rows) {
+    const size_t bytes = network_workspace_size(net, rows);
+    void* block = bytes == 0 ? nullptr : std::aligned_alloc(kWorkspaceAlignment, bytes);
+    if (!block) __builtin_trap();
+    std::free(h->workspace);
+    h->workspace = block;
+    h->workspace_rows = rows;
+    network_point_workspace(net, rows, block);
+  }
+  return net;
+}
 
 template <typename T>
 void construct(Handle* h, int L, const int32_t* sizes, const int32_t* activations, const double* slopes, const double* dropout, int loss,
@@ -89,13 +110,13 @@ LossStats train(Handle* h, const void* X, const void* Y, const int32_t* labels, 
   plan.step_losses = step_losses;
   plan.step_weights = step_weights;
   plan.diagnostics = diagnostics;
-  return network_train_batches(network<T>(h), dataset<T>(X, Y, labels, weights, rows), plan, optimizer_from(optimizer));
+  return network_train_batches(network_for<T>(h, network_pass_rows(count, batch_size)), dataset<T>(X, Y, labels, weights, rows), plan, optimizer_from(optimizer));
 }
 
 template <typename T>
 LossStats evaluate(Handle* h, const void* X, const void* Y, const int32_t* labels, const void* weights, size_t rows, bool gradients) {
   const Dataset<T> data = dataset<T>(X, Y, labels, weights, rows);
-  return network_evaluate(network<T>(h), data.X, data.y, rows, gradients);
+  return network_evaluate(network_for<T>(h, network_pass_rows(rows, kInferenceChunkRows)), data.X, data.y, rows, gradients);
 }
 
 void write_stats(const LossStats& s, double* out) {
@@ -145,6 +166,7 @@ void blasprop_evaluate(Handle* h, const void* X, const void* Y, const int32_t* l
 }
 
 BLASPROP_EXPORT(blasprop_predict) void blasprop_predict(Handle* h, const void* X, size_t rows, void* out) {
-  if (h->is_double) network_predict(h->net64, static_cast<const double*>(X), rows, static_cast<double*>(out));
-  else network_predict(h->net32, static_cast<const float*>(X), rows, static_cast<float*>(out));
+  const size_t chunk = network_pass_rows(rows, kInferenceChunkRows);
+  if (h->is_double) network_predict(network_for<double>(h, chunk), static_cast<const double*>(X), rows, static_cast<double*>(out));
+  else network_predict(network_for<float>(h, chunk), static_cast<const float*>(X), rows, static_cast<float*>(out));
 }

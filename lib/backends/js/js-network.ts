@@ -4,11 +4,13 @@
 // native, so both backends agree to rounding (float64) and draw identical dropout masks.
 
 import { DIAGNOSTICS_PER_LAYER } from '../../codes';
+import { DisposedError } from '../../errors';
 import type {
   EngineNetwork, EngineSpec, EvaluateCall, FloatArray, LossStats, PredictCall, TrainCall,
 } from '../../engine';
 import { activationBackward, biasActivationForward } from './activations';
 import { checkEvaluateCall, checkPredictCall, checkSpec, checkTrainCall, type CheckedShape } from '../call-checks';
+import { detachBuffers } from '../detach-buffers';
 import { cast, nrm2, scal, type FloatArrayConstructor } from './blas';
 import { denseBackwardInput, denseBackwardParams, denseForward } from './dense';
 import { layerDiagnostics } from './diagnostics';
@@ -78,6 +80,7 @@ export class JsNetwork implements EngineNetwork {
   private readonly targets: Targets = { dense: null, denseOff: 0, labels: null, labelsOff: 0, weights: null, weightsOff: 0 };
   /** The loss sum, correct count and weight sum of the current step or chunk. */
   private readonly stepStats: LossStats = { lossSum: 0, correct: 0, weightSum: 0 };
+  private disposed = false;
 
   /** Builds the network over the spec's buffers (which it keeps and updates in place). */
   constructor(spec: EngineSpec) {
@@ -131,6 +134,7 @@ export class JsNetwork implements EngineNetwork {
    * forward with dropout, loss, backward and update. Returns the loss sum and correct count over all rows.
    */
   trainBatches(call: TrainCall): LossStats {
+    this.checkAlive();
     checkTrainCall(fail, this.shape, call);
     const c = resolveOptimizer(call.optimizer);
     return this.trainBatchLoop(call, c);
@@ -150,6 +154,7 @@ export class JsNetwork implements EngineNetwork {
    * with `gradients` the gradient of the mean loss over all rows is left in spec.grads.
    */
   evaluate(call: EvaluateCall): LossStats {
+    this.checkAlive();
     checkEvaluateCall(fail, this.shape, call);
     const rows = call.rows;
     const L = this.L, inputs = this.sizes[0], out = this.sizes[L];
@@ -190,6 +195,7 @@ export class JsNetwork implements EngineNetwork {
 
   /** out[rows × outputs] = the network's output for X[rows × inputs], in chunks of INFERENCE_CHUNK_ROWS rows. */
   predict(call: PredictCall): void {
+    this.checkAlive();
     checkPredictCall(fail, this.shape, call);
     const rows = call.rows;
     const L = this.L, inputs = this.sizes[0], out = this.sizes[L];
@@ -203,6 +209,27 @@ export class JsNetwork implements EngineNetwork {
       const n = B * out, dst = r * out, Y = call.out;
       for (let k = 0; k < n; k++) Y[dst + k] = AL[k];
     }
+  }
+
+  /**
+   * Drops the workspace and detaches the spec's parameter, gradient and optimizer buffers, as the
+   * native binding does; later calls throw DisposedError, a second dispose does nothing.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    detachBuffers([this.params, this.grads, this.optM, this.optV, this.optG]);
+    const empty = new this.Float(0);
+    this.X = this.delta = this.deltaPrev = this.Y = empty;
+    this.A.fill(empty);
+    this.D.fill(empty);
+    this.M.fill(empty);
+    this.labels = new Int32Array(0);
+    this.capacity = 0;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new DisposedError('blasprop js: the network was disposed');
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@
 // never holds the whole dataset. Synchronous and single-threaded, like the TypeScript engine.
 import type { EngineNetwork, EngineSpec, EvaluateCall, FloatArray, LossStats, PredictCall, TrainCall } from '../../engine';
 import { DIAGNOSTICS_PER_LAYER } from '../../codes';
+import { DisposedError } from '../../errors';
 import { checkEvaluateCall, checkPredictCall, checkSpec, checkTrainCall, type CheckedShape } from '../call-checks';
+import { detachBuffers } from '../detach-buffers';
 import { resolveOptimizer } from '../js/optimizers';
 import type { FloatArrayConstructor } from '../js/blas';
 import { Scratch, WasmMemory } from './memory';
@@ -91,6 +93,7 @@ export class WasmNetwork implements EngineNetwork {
   // Their copies in the module: one block, params | grads | optM | optV | optG | rng.
   private readonly block: Pointer;
   private readonly handle: Pointer;
+  private disposed = false;
 
   constructor(private readonly staging: WasmStaging, spec: EngineSpec) {
     const { Float, paramCount } = checkSpec(fail, spec);
@@ -129,7 +132,25 @@ export class WasmNetwork implements EngineNetwork {
       memory.free(this.block);
       fail('out of memory for the network');
     }
-    collector.register(this, { memory, handle: this.handle, block: this.block });
+    collector.register(this, { memory, handle: this.handle, block: this.block }, this);
+  }
+
+  /**
+   * Frees the network's memory in the module (its workspace and its copies of the parameters and
+   * optimizer state) and detaches the façade's parameter, gradient and optimizer buffers, as the
+   * native binding does; later calls throw DisposedError, a second dispose does nothing.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    collector.unregister(this);
+    this.memory.exports.blasprop_destroy(this.handle);
+    this.memory.free(this.block);
+    detachBuffers([this.params, this.grads, this.optM, this.optV, this.optG]);
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new DisposedError('blasprop wasm: the network was disposed');
   }
 
   /** A view of part `k` of the block (0 params, 1 grads, 2 optM, 3 optV, 4 optG). */
@@ -168,6 +189,7 @@ export class WasmNetwork implements EngineNetwork {
   }
 
   trainBatches(call: TrainCall): LossStats {
+    this.checkAlive();
     checkTrainCall(fail, this.shape, call);
     const c = resolveOptimizer(call.optimizer);
     const { count, order } = call;
@@ -210,6 +232,7 @@ export class WasmNetwork implements EngineNetwork {
   }
 
   evaluate(call: EvaluateCall): LossStats {
+    this.checkAlive();
     checkEvaluateCall(fail, this.shape, call);
     const st = this.staging, memory = this.memory, rows = call.rows;
     const inputs = this.shape.sizes[0]!, outputs = this.shape.sizes[this.L]!;
@@ -234,6 +257,7 @@ export class WasmNetwork implements EngineNetwork {
   }
 
   predict(call: PredictCall): void {
+    this.checkAlive();
     checkPredictCall(fail, this.shape, call);
     const rows = call.rows;
     if (rows === 0) return;
