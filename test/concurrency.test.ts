@@ -139,11 +139,18 @@ describe('worker threads', () => {
   it('networks fitting at once in two workers (and on the main thread) give their sequential weights', async () => {
     const seeds = [[21, 22], [23, 24]];
     const alone = await sequential(seeds.flat().concat([25]), 'float32');
-    const script = path.join(__dirname, 'helpers', 'fit-worker.ts');
+    // Each worker loads the compiled package (dist/, built by npm test's pretest): two workers
+    // transpiling TypeScript at the same moment could hang in the loader before their first line ran.
+    const dist = path.join(__dirname, '..', 'dist', 'cjs', 'index.js');
+    const bootstrap = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const { Network } = require(${JSON.stringify(dist)});
+      const { seeds, X, labels, fit, options } = workerData;
+      const nets = seeds.map((seed) => new Network({ ...options, seed }));
+      Promise.all(nets.map((net) => net.fit({ data: X, shape: [labels.length, options.inputs] }, labels, fit)))
+        .then(() => parentPort.postMessage(nets.map((net) => net.getWeights().flatMap((l) => [...l.weight, ...l.bias]))));`;
     const run = (workerSeeds: number[]): Promise<number[][]> => new Promise((resolve, reject) => {
-      // The worker registers tsx itself and does not inherit vitest's execArgv (with which it hangs).
-      const bootstrap = `require('tsx/cjs/api').register(); require(${JSON.stringify(script)});`;
-      const worker = new Worker(bootstrap, { eval: true, execArgv: [], workerData: { seeds: workerSeeds, rows: ROWS, fit: FIT } });
+      const worker = new Worker(bootstrap, { eval: true, execArgv: [], workerData: { seeds: workerSeeds, X, labels, fit: FIT, options: options(0, 'float32') } });
       worker.once('message', (m: number[][]) => resolve(m));
       worker.once('error', reject);
       worker.once('exit', (code) => code !== 0 && reject(new Error(`worker exited with ${code}`)));

@@ -96,7 +96,8 @@ static void test_workspace_layout() {
     CHECK(p >= begin && p + count * sizeof(*pointer) <= end, "array at offset %zu leaves the block", size_t(p - begin));
     spans.push_back({p, p + count * sizeof(*pointer)});
   });
-  CHECK(spans.size() == 1 + 3 + 2 * 2 + 4, "%zu arrays in the layout", spans.size());
+  // X; A for 3 layers; D and M for the 2 dropout layers; delta, delta_prev, Y, labels, weights.
+  CHECK(spans.size() == 1 + 3 + 2 * 2 + 5, "%zu arrays in the layout", spans.size());
   std::sort(spans.begin(), spans.end());
   for (size_t k = 1; k < spans.size(); ++k) CHECK(spans[k - 1].second <= spans[k].first, "arrays %zu and %zu overlap", k - 1, k);
   CHECK(f.net.capacity == 8, "capacity %d", f.net.capacity);
