@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DTypeError, FormatError, Network, ShapeError, csvBatches, idxBatches, loadCsv, loadIdxImages } from '../lib';
+import { idxBytes } from './helpers/idx-file';
 
 let dir: string;
 beforeAll(() => {
@@ -37,13 +38,6 @@ function sameBytes(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return a.byteLength === b.byteLength && Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 }
 
-function idxBytes(typeCode: number, shape: number[], payload: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * shape.length);
-  header[2] = typeCode;
-  header[3] = shape.length;
-  shape.forEach((size, k) => header.writeUInt32BE(size, 4 + 4 * k));
-  return Buffer.concat([header, payload]);
-}
 
 describe('csvBatches', () => {
   let file: string;

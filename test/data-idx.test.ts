@@ -8,15 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { loadIdxImages, parseIdx, readIdx, readIdxSync } from '../lib/data';
 import { DTypeError, FormatError, ShapeError } from '../lib/errors';
+import { idxBytes } from './helpers/idx-file';
 
-/** Builds an IDX file by hand: magic 00 00, type code, dimension count, big-endian sizes, payload. */
-function idxBytes(typeCode: number, shape: number[], payload: Buffer): Buffer {
-  const header = Buffer.alloc(4 + 4 * shape.length);
-  header[2] = typeCode;
-  header[3] = shape.length;
-  shape.forEach((size, k) => header.writeUInt32BE(size, 4 + 4 * k));
-  return Buffer.concat([header, payload]);
-}
 
 /** Big-endian payload of `values` for an element writer such as Buffer.prototype.writeInt16BE. */
 function bigEndian(values: number[], bytes: number, write: (buf: Buffer, v: number, offset: number) => void): Buffer {
