@@ -88,6 +88,11 @@ export interface TrainCall extends DatasetCall {
   reducer?: object;
   /** With a reducer: average each layer's gradient while the layers below run backward. */
   overlap?: boolean;
+  /**
+   * Native only, data-parallel training: the denominator of each batch's gradient mean in place of its
+   * own Σ w (DataParallel.stepDenominators: the step's Σ w over every rank ÷ ranks).
+   */
+  stepDenominators?: Float64Array | null;
 }
 
 export interface EvaluateCall extends DatasetCall {

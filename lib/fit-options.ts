@@ -86,9 +86,10 @@ export interface FitOptions extends RegularizationOptions, WeightOptions {
   /** Stops training between chunks of steps; the network keeps the weights of the last completed step. */
   signal?: AbortSignal;
   /**
-   * Data-parallel training on MPI: this process trains its shard (x, y) with `batchSize` rows per
-   * step, and every step's gradient is averaged across the ranks, so all ranks apply the same
-   * update. Rank 0's weights and optimizer state are broadcast at the start. Native backend only.
+   * Data-parallel training on MPI: this process trains its shard (x, y, or its own stream) with
+   * `batchSize` rows per step, and every step's gradient is the (weighted) mean over the rows of all
+   * ranks' batches, so all ranks apply the same update. Rank 0's weights and optimizer state are
+   * broadcast at the start. Native backend only.
    */
   distributed?: World | DistributedFitOptions;
 }
@@ -193,11 +194,6 @@ export function resolveFitOptions(options: FitOptions): ResolvedFitOptions {
   }
   if (options.validationData !== undefined && (!Array.isArray(options.validationData) || options.validationData.length !== 2)) {
     throw new ConfigError('validationData must be [x, y]');
-  }
-  if (options.distributed !== undefined && (options.sampleWeight !== undefined || options.classWeight !== undefined)) {
-    // Each rank's gradient is the weighted mean over its own rows; their plain average is the global
-    // weighted mean only when every rank's weights sum alike, so the combination is refused for now.
-    throw new ConfigError('sampleWeight and classWeight do not apply to a distributed fit yet: give each rank rows of equal weight');
   }
   return {
     epochs,

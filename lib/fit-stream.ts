@@ -5,13 +5,14 @@
 // other chunk buffer (stream-batcher.ts), so loading overlaps training.
 import { layerSizes } from './architecture';
 import type { LossStats, TrainCall } from './engine';
-import { ConfigError, DTypeError } from './errors';
-import { chunkRunMs, nextChunkSteps } from './fit';
+import type { DataParallel } from './distributed/data-parallel';
+import { BlaspropError, ConfigError, DTypeError } from './errors';
+import { chunkRunMs, nextChunkSteps, startDataParallel, trainChunkAsync, trainChunkSync } from './fit';
 import { resolveFitOptions, type FitOptions } from './fit-options';
 import { FitRun } from './fit-run';
 import type { FitTarget, FlatData, History } from './fit-types';
 import type { MatrixInput, TargetInput } from './input';
-import { rowWeights } from './row-weights';
+import { rowWeights, stepWeightSums } from './row-weights';
 import { checkWorkspace } from './limits';
 import { checkInteger, describe } from './options';
 import { StreamBatcher, type Chunk } from './stream-batcher';
@@ -29,8 +30,12 @@ export type BatchSource = () => Iterable<Batch> | AsyncIterable<Batch>;
 /** What `fitSync(source, …)` takes: the epoch's batches as a synchronous iterable. */
 export type SyncBatchSource = () => Iterable<Batch>;
 
-/** Options of a streamed fit: those of a matrix fit, less validationSplit, shuffle, distributed and sampleWeight (a batch's `w`), plus shuffleBuffer. */
-export interface StreamFitOptions extends Omit<FitOptions, 'validationSplit' | 'shuffle' | 'batchSize' | 'distributed' | 'sampleWeight'> {
+/**
+ * Options of a streamed fit: those of a matrix fit, less validationSplit, shuffle and sampleWeight
+ * (a batch's `w`), plus shuffleBuffer. With `distributed`, each rank streams its own part of the data
+ * (see the README's "Training on several machines").
+ */
+export interface StreamFitOptions extends Omit<FitOptions, 'validationSplit' | 'shuffle' | 'batchSize' | 'sampleWeight'> {
   /** Re-batch the stream into steps of this many rows (rows carry over between source batches). Default: each source batch is one step. */
   batchSize?: number;
   /** Shuffle rows through a seeded buffer of this many rows, as tf.data's shuffle(n); needs batchSize. Default 0: the stream's order. */
@@ -51,9 +56,8 @@ type StreamReply = IteratorResult<unknown> | LossStats | undefined;
 
 function resolveStreamOptions(options: StreamFitOptions) {
   if (typeof options !== 'object' || options === null) throw new ConfigError(`fit options must be an object, got ${describe(options)}`);
-  const o = options as StreamFitOptions & { validationSplit?: unknown; shuffle?: unknown; distributed?: unknown };
+  const o = options as StreamFitOptions & { validationSplit?: unknown; shuffle?: unknown };
   if (o.validationSplit !== undefined) throw new ConfigError('validationSplit does not apply to a streamed fit (the stream has no end to hold rows out from); give validationData');
-  if (o.distributed !== undefined) throw new ConfigError('distributed does not apply to a streamed fit yet; give each rank its shard as matrices: fit(xShard, yShard, { distributed })');
   if (o.shuffle !== undefined) throw new ConfigError('shuffle does not apply to a streamed fit; give shuffleBuffer: n to shuffle within a buffer of n rows');
   if ((o as FitOptions).sampleWeight !== undefined) throw new ConfigError('sampleWeight does not apply to a streamed fit; give each batch its weights as a field w');
   const { batchSize, shuffleBuffer, ...rest } = o;
@@ -75,57 +79,66 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
   const validation = common.validationData ? target.prepareData(common.validationData[0], common.validationData[1], 'validationData.') : null;
   const sizes = layerSizes(target.architecture);
   if (batchSize !== null) checkWorkspace(sizes, batchSize, 'fit: batchSize');
-  const run = new FitRun(target, common, validation !== null);
+  const { ranks } = startDataParallel(target, common, validation !== null);
+  const run = new FitRun(target, common, validation !== null, ranks);
 
   // From here on the network changes.
   target.prepareOptimizer(common.optimizer.stateKey);
-  const batcher = new StreamBatcher({ inputs: target.inputs, outputs: target.outputs, batchSize, shuffleBuffer, rng: target.shuffler });
+  let shuffler = target.shuffler;
+  if (ranks) target.shareTrainingState((state) => (shuffler = ranks.shareState(state)));
+  const bytesPerValue = target.architecture.dtype === 'float64' ? 8 : 4;
+  const batcher = new StreamBatcher({ inputs: target.inputs, outputs: target.outputs, bytesPerValue, batchSize, shuffleBuffer, rng: shuffler });
   const stepLosses = [new Float64Array(MAX_CHUNK_STEPS), new Float64Array(MAX_CHUNK_STEPS)];
   const stepWeights = [new Float64Array(MAX_CHUNK_STEPS), new Float64Array(MAX_CHUNK_STEPS)];
+  const denominators = ranks ? [new Float64Array(MAX_CHUNK_STEPS), new Float64Array(MAX_CHUNK_STEPS)] : null;
   const { classWeight } = common.weights;
   const weightTarget = { loss: target.architecture.loss, outputs: target.outputs, dtype: target.architecture.dtype };
   let which = 0;
   let chunkSteps = 1;
 
+  /** The index-th source batch of the epoch into the batcher; throws for a bad batch. */
+  function addBatch(batch: unknown, index: number, epoch: number): void {
+    if (typeof batch !== 'object' || batch === null || !('x' in batch) || !('y' in batch)) {
+      throw new DTypeError(`batch[${index}] of epoch ${epoch} must be an object { x, y }, got ${describe(batch)}`);
+    }
+    const { x, y, w } = batch as Batch;
+    const data = target.prepareData(x, y, `batch[${index}].`);
+    data.weights = rowWeights({ sampleWeight: w, classWeight }, weightTarget, data.targets, data.rows, `batch[${index}].`, 'w');
+    batcher.add(data);
+  }
+
+  /** Hands a chunk to the backend; distributed, with the steps' denominators (`which` buffer, filled by the caller). */
   function* train(chunk: Chunk): Generator<StreamRequest, void, StreamReply> {
     if (batchSize === null) checkWorkspace(sizes, chunk.batchSize, 'fit: a source batch'); // before the chunk changes the network
     yield { kind: 'settle' }; // the chunk before has finished: its steps count for the rate
-    const losses = stepLosses[(which ^= 1)]!;
+    const losses = stepLosses[which]!;
     const weights = chunk.data.weights ? stepWeights[which]! : null;
     const started = performance.now();
     const call: TrainCall = {
       X: chunk.data.X, rows: chunk.count, ...chunk.data.targets, weights: chunk.data.weights, order: identityOrder(chunk.count), count: chunk.count, batchSize: chunk.batchSize,
       firstStep: 0, optimizer: { ...common.optimizer.call, learningRate: run.currentRate() }, stepLosses: losses, stepWeights: weights, diagnostics: run.diagnostics,
+      ...(ranks ? { ...ranks.trainExtras, stepDenominators: denominators![which]! } : {}),
     };
     const done = (stats: LossStats): void => {
       run.recordChunk(losses, chunk.count, chunk.batchSize, stats, weights);
       chunkSteps = nextChunkSteps(target, Math.ceil(chunk.count / chunk.batchSize), chunkRunMs(stats, started), MAX_CHUNK_STEPS);
     };
+    which ^= 1;
     yield { kind: 'train', call, done };
   }
 
-  for (let epoch = 0; epoch < common.epochs; epoch++) {
-    run.startEpoch(epoch);
-    yield { kind: 'open', epoch };
+  /** One epoch on this process alone; returns false when the abort signal ended the fit. */
+  function* localEpoch(epoch: number): Generator<StreamRequest, boolean, StreamReply> {
     try {
       for (let index = 0; ; index++) {
         const next = (yield { kind: 'pull' }) as IteratorResult<unknown>;
         if (next.done) break;
-        const batch = next.value as Partial<Batch> | null;
-        if (typeof batch !== 'object' || batch === null || !('x' in batch) || !('y' in batch)) {
-          throw new DTypeError(`batch[${index}] of epoch ${epoch} must be an object { x, y }, got ${describe(batch)}`);
-        }
-        const data = target.prepareData(batch.x!, batch.y!, `batch[${index}].`);
-        data.weights = rowWeights({ sampleWeight: batch.w, classWeight }, weightTarget, data.targets, data.rows, `batch[${index}].`, 'w');
-        batcher.add(data);
+        addBatch(next.value, index, epoch);
         for (let chunk; (chunk = batcher.take(run.chunkSteps(chunkSteps))) !== null; ) {
           if (run.aborted()) break;
           yield* train(chunk);
         }
-        if (run.aborted()) {
-          yield { kind: 'settle' };
-          return run.history;
-        }
+        if (run.aborted()) return false;
       }
     } catch (error) {
       // A bad batch or a failing source: the whole steps pulled before it are trained, so the
@@ -135,9 +148,63 @@ function* streamLoop(target: FitTarget, options: StreamFitOptions): Generator<St
       throw error;
     }
     for (let chunk; (chunk = batcher.take(run.chunkSteps(chunkSteps), 'epoch-end')) !== null; ) yield* train(chunk);
+    return true;
+  }
+
+  // Distributed: every rank fills a chunk of the same number of steps from its own stream (while
+  // its chunk before trains), then the ranks agree on the steps they all train; the epoch ends
+  // when any rank's stream does. Without batchSize a chunk is one source batch (one step).
+  let nextSteps = 1;
+  /** One epoch of a distributed fit; returns false when an abort signal (on any rank) ended the fit. */
+  function* distributedEpoch(epoch: number, ranks: DataParallel): Generator<StreamRequest, boolean, StreamReply> {
+    let ended = false;
+    let index = 0;
+    for (;;) {
+      const steps = nextSteps;
+      let chunk: Chunk | null = null;
+      let failure: unknown = null;
+      try {
+        while (!ended && (chunk = batcher.take(steps)) === null) {
+          const next = (yield { kind: 'pull' }) as IteratorResult<unknown>;
+          if (next.done) ended = true;
+          else addBatch(next.value, index++, epoch);
+        }
+        if (ended && chunk === null) chunk = batcher.take(steps, 'epoch-end');
+      } catch (error) {
+        failure = error;
+      }
+      yield { kind: 'settle' }; // the chunk before has trained: MPI is called from one thread at a time
+      const available = chunk && failure === null ? Math.ceil(chunk.count / chunk.batchSize) : 0;
+      const sums = denominators![which]!;
+      if (chunk) stepWeightSums(sums, available, chunk.count, chunk.batchSize, chunk.data.weights ?? null);
+      const wanted = Math.min(run.chunkSteps(chunkSteps), batcher.maxSteps, MAX_CHUNK_STEPS);
+      const agreed = ranks.agreeOnStreamChunk(run.signalled, failure !== null, available, batchSize === null ? 1 : wanted, sums);
+      if (agreed.failedRank >= 0) {
+        if (failure !== null) throw failure;
+        throw new BlaspropError(`fit: the stream of rank ${agreed.failedRank} failed in epoch ${epoch} (its error says why); every rank stopped after the same step`);
+      }
+      if (agreed.stop) {
+        run.markAborted();
+        return false;
+      }
+      if (agreed.steps > 0) yield* train({ ...chunk!, count: Math.min(chunk!.count, agreed.steps * chunk!.batchSize) });
+      nextSteps = agreed.nextSteps;
+      if (agreed.steps < steps) break;
+    }
+    batcher.discard(); // the rows past the shortest stream: left out of this epoch, as past the smallest shard of a matrix fit
+    return true;
+  }
+
+  for (let epoch = 0; epoch < common.epochs; epoch++) {
+    run.startEpoch(epoch);
+    yield { kind: 'open', epoch };
+    const going = ranks ? yield* distributedEpoch(epoch, ranks) : yield* localEpoch(epoch);
     yield { kind: 'settle' };
-    if (run.epochRows === 0) throw new ConfigError(`fit: epoch ${epoch}: the source yielded no rows (an empty epoch)`);
-    if (run.epochWeight === 0) throw new ConfigError(`fit: epoch ${epoch}: every row has the weight 0 (w × classWeight); at least one weight must be > 0`);
+    if (!going) return run.history;
+    const totals = Float64Array.of(run.epochRows, run.epochWeight);
+    ranks?.sum(totals);
+    if (totals[0] === 0) throw new ConfigError(`fit: epoch ${epoch}: the source yielded no rows (an empty epoch)${ranks ? ' on every rank' : ''}`);
+    if (totals[1] === 0) throw new ConfigError(`fit: epoch ${epoch}: every row has the weight 0 (w × classWeight); at least one weight must be > 0`);
     const v = validation ? { stats: (yield { kind: 'validate', data: validation }) as LossStats, rows: validation.rows } : null;
     if (run.endEpoch(v)) break;
   }
@@ -183,7 +250,7 @@ export function runStreamFitSync(target: FitTarget, source: SyncBatchSource, opt
           }
           break;
         case 'train':
-          request.done(target.trainBatches(request.call));
+          request.done(trainChunkSync(target, request.call));
           break;
         case 'validate':
           reply = target.evaluateData(request.data);
@@ -235,7 +302,7 @@ export async function runStreamFitAsync(target: FitTarget, source: BatchSource, 
           break;
         case 'train': {
           const { call, done } = request;
-          pending = target.trainBatchesAsync(call).then(done);
+          pending = trainChunkAsync(target, call).then(done);
           break;
         }
         case 'validate':

@@ -10,7 +10,7 @@ import type { FitTarget, FlatData, History } from './fit-types';
 import { ConfigError } from './errors';
 import { resolveFitOptions, type FitOptions, type ResolvedFitOptions } from './fit-options';
 import type { FlatTargets, MatrixInput, TargetInput } from './input';
-import { checkWeightTotal, rowWeights } from './row-weights';
+import { checkWeightTotal, rowWeights, stepWeightSums, weightTotal } from './row-weights';
 import { checkWorkspace } from './limits';
 
 import { FitRun } from './fit-run';
@@ -45,14 +45,15 @@ function prepareFitData(target: FitTarget, x: MatrixInput, y: TargetInput, optio
 /**
  * The data-parallel part of a fit, checked before anything changes: native backend only, and
  * every rank running the same fit. Returns the coordinator and the agreed steps per epoch.
+ * `local` is this rank's steps per epoch and Σ w of its rows; absent for a streamed fit.
  */
-function startDataParallel(target: FitTarget, options: ResolvedFitOptions, trainRows: number, hasValidation: boolean, localSteps: number) {
+export function startDataParallel(target: FitTarget, options: ResolvedFitOptions, hasValidation: boolean, local?: { steps: number; weight: number }) {
   const d = options.distributed;
-  if (!d) return { ranks: null, stepsPerEpoch: localSteps };
+  if (!d) return { ranks: null, stepsPerEpoch: local?.steps ?? 0 };
   if (target.backend !== 'native') throw new ConfigError(`distributed fit needs the native backend (the gradient is averaged in the native training step); this network runs on '${target.backend}'`);
   const ranks = new DataParallel(d.world, d.overlap);
   const bytesPerValue = target.architecture.dtype === 'float64' ? 8 : 4;
-  const stepsPerEpoch = ranks.agreeOnShape({ parameters: parameterLayout(target.architecture).count, bytesPerValue, epochs: options.epochs, hasValidation, steps: trainRows > 0 ? localSteps : 0 });
+  const stepsPerEpoch = ranks.agreeOnShape({ parameters: parameterLayout(target.architecture).count, bytesPerValue, epochs: options.epochs, hasValidation, ...local });
   return { ranks, stepsPerEpoch };
 }
 
@@ -82,10 +83,12 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   const { train: data, trainRows, validation } = prepareFitData(target, x, y, options);
   const { architecture } = target;
   const weights = rowWeights(options.weights, { loss: architecture.loss, outputs: target.outputs, dtype: architecture.dtype }, data.targets, data.rows);
-  if (weights) checkWeightTotal(weights, trainRows, 'the training rows');
+  // Distributed, the weights of all ranks together must not all be 0 (agreeOnShape checks it).
+  if (weights && !options.distributed) checkWeightTotal(weights, trainRows, 'the training rows');
   const batchSize = Math.min(options.batchSize, trainRows);
   checkWorkspace(layerSizes(target.architecture), batchSize, 'fit: batchSize');
-  const { ranks, stepsPerEpoch } = startDataParallel(target, options, trainRows, validation !== null, Math.ceil(trainRows / batchSize));
+  const local = { steps: trainRows > 0 ? Math.ceil(trainRows / batchSize) : 0, weight: weights ? weightTotal(weights, trainRows) : trainRows };
+  const { ranks, stepsPerEpoch } = startDataParallel(target, options, validation !== null, local);
   const run = new FitRun(target, options, validation !== null, ranks);
 
   // From here on the network changes.
@@ -97,10 +100,13 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   const stepLosses = new Float64Array(stepsPerEpoch);
   // With weights a step's loss is a weighted mean: the engine reports each step's Σ w.
   const stepWeights = weights ? new Float64Array(stepsPerEpoch) : null;
+  // Distributed: each step's gradient is the mean over the rows of every rank's batch (DataParallel.stepDenominators).
+  const denominators = ranks ? new Float64Array(stepsPerEpoch) : null;
   let chunkSteps = 1;
 
   for (let epoch = 0; epoch < options.epochs; epoch++) {
     if (options.shuffle) shuffler.shuffle(order);
+    if (ranks) ranks.stepDenominators(stepWeightSums(denominators!, stepsPerEpoch, trainRows, batchSize, weights, order));
     run.startEpoch(epoch);
     for (let step = 0; step < stepsPerEpoch; ) {
       const wanted = Math.min(run.chunkSteps(chunkSteps), stepsPerEpoch - step);
@@ -114,7 +120,8 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
         call: {
           X: data.X, rows: data.rows, ...data.targets, weights, order: order.subarray(start), count, batchSize,
           firstStep: 0, optimizer: { ...options.optimizer.call, learningRate: run.currentRate() },
-          stepLosses, stepWeights, diagnostics: step + steps === stepsPerEpoch ? run.diagnostics : null, ...ranks?.trainExtras,
+          stepLosses, stepWeights, diagnostics: step + steps === stepsPerEpoch ? run.diagnostics : null,
+          ...(ranks ? { ...ranks.trainExtras, stepDenominators: denominators!.subarray(step) } : {}),
         },
       };
       run.recordChunk(stepLosses, count, batchSize, stats, stepWeights);
@@ -127,27 +134,34 @@ function* fitLoop(target: FitTarget, x: MatrixInput, y: TargetInput, fitOptions:
   return run.finish();
 }
 
-/** Trains on the calling thread. A distributed step's MPI error becomes a BlaspropError. */
+/** Runs a training call on the calling thread; a distributed step's MPI error becomes a BlaspropError. */
+export function trainChunkSync(target: FitTarget, call: TrainCall): LossStats {
+  return call.reducer ? mpiCall(() => target.trainBatches(call)) : target.trainBatches(call);
+}
+
+/** Runs a training call on the backend's asynchronous path; a distributed step's MPI error becomes a BlaspropError. */
+export function trainChunkAsync(target: FitTarget, call: TrainCall): Promise<LossStats> {
+  return call.reducer ? target.trainBatchesAsync(call).catch((e: unknown) => Promise.reject(asBlaspropError(e))) : target.trainBatchesAsync(call);
+}
+
+/** Trains on the calling thread. */
 export function runFitSync(target: FitTarget, x: MatrixInput, y: TargetInput, options: FitOptions): History {
   const loop = fitLoop(target, x, y, options);
-  const train = (call: TrainCall): LossStats => (call.reducer ? mpiCall(() => target.trainBatches(call)) : target.trainBatches(call));
   let next = loop.next();
   while (!next.done) {
     const request = next.value;
-    next = loop.next(request.kind === 'train' ? train(request.call) : target.evaluateData(request.data));
+    next = loop.next(request.kind === 'train' ? trainChunkSync(target, request.call) : target.evaluateData(request.data));
   }
   return next.value;
 }
 
-/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (WebAssembly, TypeScript). A distributed step's MPI error becomes a BlaspropError. */
+/** Trains with the backend calls on the libuv thread pool (native) or between event-loop turns (WebAssembly, TypeScript). */
 export async function runFitAsync(target: FitTarget, x: MatrixInput, y: TargetInput, options: FitOptions): Promise<History> {
   const loop = fitLoop(target, x, y, options);
-  const train = (call: TrainCall): Promise<LossStats> =>
-    call.reducer ? target.trainBatchesAsync(call).catch((e: unknown) => Promise.reject(asBlaspropError(e))) : target.trainBatchesAsync(call);
   let next = loop.next();
   while (!next.done) {
     const request = next.value;
-    const result = request.kind === 'train' ? await train(request.call) : await target.evaluateDataAsync(request.data);
+    const result = request.kind === 'train' ? await trainChunkAsync(target, request.call) : await target.evaluateDataAsync(request.data);
     if (target.backend !== 'native') await new Promise<void>((resolve) => setImmediate(resolve));
     next = loop.next(result);
   }

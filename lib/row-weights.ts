@@ -96,10 +96,34 @@ export function rowWeights(options: WeightOptions, target: WeightTarget, targets
   return weights;
 }
 
-/** Σ of weights[0 .. rows); throws ConfigError when it is 0, for there is no weighted mean then. */
-export function checkWeightTotal(weights: FloatArray, rows: number, what: string): number {
+/**
+ * Σ w of each of the first `steps` steps of `batchSize` rows (the last may be smaller) among `count`
+ * rows, taken through `order` when given, into out[0 .. steps): the row counts without weights.
+ */
+export function stepWeightSums(out: Float64Array, steps: number, count: number, batchSize: number, weights: FloatArray | null, order: Int32Array | null = null): Float64Array {
+  for (let k = 0; k < steps; k++) {
+    const start = k * batchSize;
+    const end = Math.min(start + batchSize, count);
+    let sum = end - start;
+    if (weights) {
+      sum = 0;
+      for (let i = start; i < end; i++) sum += weights[order ? order[i]! : i]!;
+    }
+    out[k] = sum;
+  }
+  return out;
+}
+
+/** Σ of weights[0 .. rows). */
+export function weightTotal(weights: FloatArray, rows: number): number {
   let sum = 0;
   for (let r = 0; r < rows; r++) sum += weights[r]!;
+  return sum;
+}
+
+/** Σ of weights[0 .. rows); throws ConfigError when it is 0, for there is no weighted mean then. */
+export function checkWeightTotal(weights: FloatArray, rows: number, what: string): number {
+  const sum = weightTotal(weights, rows);
   if (!(sum > 0)) throw new ConfigError(`sampleWeight × classWeight gives every row of ${what} the weight 0; at least one weight must be > 0`);
   return sum;
 }

@@ -75,6 +75,8 @@ class Rows {
 export interface StreamBatcherOptions {
   inputs: number;
   outputs: number;
+  /** Bytes of one value: 4 (float32) or 8 (float64), the network's dtype. */
+  bytesPerValue: number;
   /** Rows per step; null: each source batch is one step. */
   batchSize: number | null;
   /** Rows in the shuffle buffer; 0: the stream's order. Needs batchSize. */
@@ -96,10 +98,17 @@ export class StreamBatcher {
   private reservoir: Rows | null = null;
   private inputIndex = -1;
   private kind: 'dense' | 'labels' | null = null;
-  /** Rows a chunk buffer may hold (CHUNK_BUFFER_BYTES, at least one step). */
-  private maxRows = 0;
+  /** Rows a chunk buffer may hold with batchSize (CHUNK_BUFFER_BYTES, at least one step). */
+  private readonly maxRows: number;
 
-  constructor(private readonly o: StreamBatcherOptions) {}
+  constructor(private readonly o: StreamBatcherOptions) {
+    this.maxRows = Math.max(o.batchSize ?? 1, Math.floor(CHUNK_BUFFER_BYTES / ((o.inputs + o.outputs) * o.bytesPerValue)));
+  }
+
+  /** The most steps one chunk holds: take(steps) with more returns this many. */
+  get maxSteps(): number {
+    return this.o.batchSize === null ? Infinity : Math.floor(this.maxRows / this.o.batchSize);
+  }
 
   /** Takes the next source batch; every row of the previous one must have been taken. */
   add(batch: FlatData): void {
@@ -114,11 +123,9 @@ export class StreamBatcher {
       throw new ShapeError(`batch[${this.inputIndex}] ${weighted ? 'has' : 'has no'} weights w, but the batches before ${weighted ? 'had none' : 'had them'}`);
     }
     if (this.buffers.length === 0) {
-      const rowBytes = (this.o.inputs + this.o.outputs) * batch.X.BYTES_PER_ELEMENT;
       const first = Math.max(1, this.o.batchSize ?? batch.rows);
       for (let i = 0; i < 2; i++) this.buffers.push(new Rows(batch, this.o.inputs, this.o.outputs, first));
       if (this.o.shuffleBuffer > 0) this.reservoir = new Rows(batch, this.o.inputs, this.o.outputs, this.o.shuffleBuffer);
-      this.maxRows = Math.max(first, Math.floor(CHUNK_BUFFER_BYTES / rowBytes));
     }
     this.input = batch;
     this.inputAt = 0;
@@ -149,6 +156,15 @@ export class StreamBatcher {
     if (until === 'epoch-end' && chunk.count < want) this.drainReservoir(chunk, want);
     if (chunk.count < want && !(until === 'epoch-end' && chunk.count > 0)) return null;
     return this.hand(chunk, batchSize);
+  }
+
+  /** Drops every row held and the rest of the current source batch (an epoch cut short); the chunk handed out last is kept. */
+  discard(): void {
+    if (this.buffers.length > 0) this.buffers[this.current]!.count = 0;
+    if (this.reservoir) this.reservoir.count = 0;
+    this.input = null;
+    this.inputAt = 0;
+    this.chunkBatch = 0;
   }
 
   /** Hands out the current buffer as a chunk and switches to the other one. */

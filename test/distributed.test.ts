@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Network, distributed, type History } from '../lib';
-import { dataset, network, type Case } from './distributed/cases';
+import { dataset, network, sampleWeightOf, type Case } from './distributed/cases';
 import { twoHosts, type TwoHosts } from './distributed/netns';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -76,6 +76,8 @@ async function single(c: Case, ranks: number): Promise<{ weights: number[][]; hi
   const validation = c.validationRows ? dataset(c.validationRows, 2) : null;
   const history = await net.fit(all.x, all.labels, {
     ...c.fit, batchSize: ranks * c.fit.batchSize!, ...(validation ? { validationData: [validation.x, validation.labels] } : {}),
+    ...(c.weights?.sample ? { sampleWeight: all.x.map((_, i) => sampleWeightOf(i)) } : {}),
+    ...(c.weights?.classWeight ? { classWeight: c.weights.classWeight } : {}),
   });
   return { weights: net.getWeights().flatMap((l) => [Array.from(l.weight), Array.from(l.bias)]), history };
 }
@@ -85,6 +87,14 @@ function maxDiff(a: number[][], b: number[][]): number {
   let d = 0;
   a.forEach((row, i) => row.forEach((v, k) => (d = Math.max(d, Math.abs(v - b[i]![k]!)))));
   return d;
+}
+/** Every rank's weights within 1e-10 of the single process's, and its epoch and validation losses equal. */
+function expectSingleProcess(results: RankResult[], reference: { weights: number[][]; history: History }): void {
+  for (const r of results) {
+    expect(maxDiff(flat(r), reference.weights)).toBeLessThan(1e-10);
+    r.history.loss.forEach((loss, e) => expect(loss).toBeCloseTo(reference.history.loss[e]!, 12));
+    r.history.epochs.forEach((e, k) => expect(e.valLoss).toBeCloseTo(reference.history.epochs[k]!.valLoss!, 12));
+  }
 }
 function expectSameOnEveryRank(results: RankResult[]): void {
   for (const r of results.slice(1)) expect(flat(r)).toEqual(flat(results[0]!));
@@ -139,6 +149,74 @@ describe('distributed fit under mpirun', () => {
     const reference = await single(c, 4);
     for (const r of results) expect(maxDiff(flat(r), reference.weights)).toBeLessThan(1e-10);
     expectSameOnEveryRank(results);
+  });
+
+  // 99 rows on 2 ranks: 50 and 49, so each epoch's last step has 2 rows on rank 0 and 1 on rank 1, as
+  // the single process's last batch of 3. Each step's gradient must be the mean over the rows of both
+  // ranks' batches (weighted: Σ w_i ∂L_i / Σ w_i over both), not the mean of the two ranks' means.
+  const ragged: Case = {
+    rows: 99, network: network(13), validationRows: 30,
+    fit: { epochs: 3, batchSize: 8, shuffle: false, learningRate: 0.1, optimizer: { type: 'sgd', momentum: 0.9 } },
+  };
+  const classWeight = { 0: 3, 2: 0.5 };
+  for (const [label, weights] of [['unweighted', undefined], ['sampleWeight', { sample: true }], ['classWeight', { classWeight }], ['sampleWeight × classWeight', { sample: true, classWeight }]] as const) {
+    it(`${label}, batches of unequal size across ranks: 2 ranks equal the single process with the weighted mean over both ranks' rows`, async () => {
+      const c: Case = { ...ragged, ...(weights ? { weights } : {}) };
+      const results = await mpirun(c, 2);
+      const reference = await single(c, 2);
+      expectSingleProcess(results, reference);
+      expect(results[0]!.batchLogs.slice(0, 7).map((b) => b.size)).toEqual([8, 8, 8, 8, 8, 8, 2]);
+      expect(results[1]!.batchLogs.slice(0, 7).map((b) => b.size)).toEqual([8, 8, 8, 8, 8, 8, 1]);
+    });
+  }
+
+  it('a streamed fit: each rank streams its shard (source batches of 5 rows, re-batched to 8), weighted, equal to the single process on the matrix', async () => {
+    const c: Case = { ...ragged, weights: { sample: true, classWeight }, stream: { sourceRows: 5 } };
+    const results = await mpirun(c, 2);
+    const reference = await single(c, 2);
+    expectSingleProcess(results, reference);
+    for (const r of results) expect(r.optimizerStep).toBe(3 * 7);
+    expectSameOnEveryRank(results);
+  });
+
+  it('a streamed fit without batchSize: each source batch is one step, equal to the single process', async () => {
+    const c: Case = { ...ragged, stream: { sourceRows: 8, rebatch: false } };
+    const results = await mpirun(c, 2);
+    const reference = await single(c, 2);
+    for (const r of results) expect(maxDiff(flat(r), reference.weights)).toBeLessThan(1e-10);
+    expect(results[1]!.batchLogs.map((b) => b.size)).toEqual([8, 8, 8, 8, 8, 8, 1, 8, 8, 8, 8, 8, 8, 1, 8, 8, 8, 8, 8, 8, 1]);
+  });
+
+  it('streams of unequal length: every epoch ends with the shortest stream, the ranks stay identical, shuffled per rank, with dropout', async () => {
+    const c: Case = {
+      rows: 300, shardRows: [150, 37], stream: { sourceRows: 7 }, network: network(3, { layers: [{ units: 16, activation: 'relu', dropout: 0.2 }, { units: 3, activation: 'softmax' }] }),
+      fit: { epochs: 3, batchSize: 8, learningRate: 0.05, shuffleBuffer: 20 } as Case['fit'],
+    };
+    const results = await mpirun(c, 2);
+    const steps = Math.ceil(37 / 8);
+    for (const r of results) {
+      expect(r.batchLogs.length).toBe(3 * steps);
+      expect(r.optimizerStep).toBe(3 * steps);
+    }
+    expect(results[1]!.batchLogs.map((b) => b.size)).toEqual([8, 8, 8, 8, 5, 8, 8, 8, 8, 5, 8, 8, 8, 8, 5]);
+    expect(results[0]!.batchLogs.every((b) => b.size === 8)).toBe(true);
+    expectSameOnEveryRank(results);
+    expect(results[0]!.history.loss).toEqual(results[1]!.history.loss);
+    expect(results[0]!.dropoutRng).not.toEqual(results[1]!.dropoutRng);
+  });
+
+  it("a bad batch in one rank's stream ends the fit on every rank at the same step, with the weights of that step", async () => {
+    const c: Case = { ...ragged, stream: { sourceRows: 5 }, badBatchOnRank1: { epoch: 1, index: 4 }, expectError: true };
+    const results = await mpirun(c, 2);
+    expect(results[1]!.error).toEqual({ name: 'ShapeError', message: expect.stringMatching(/^batch\[4\]\.x/) });
+    expect(results[0]!.error).toEqual({ name: 'BlaspropError', message: expect.stringMatching(/the stream of rank 1 failed in epoch 1/) });
+    expectSameOnEveryRank(results);
+    // Epoch 0 (7 steps) and the whole steps of epoch 1 before the bad batch's chunk.
+    for (const r of results) {
+      expect(r.optimizerStep).toBeGreaterThanOrEqual(7);
+      expect(r.optimizerStep).toBeLessThan(7 + 3);
+      expect(r.optimizerStep).toBe(results[0]!.optimizerStep);
+    }
   });
 
   it('unequal shards: steps per epoch are the fewest of any rank, the ranks stay identical, shuffled per rank, with dropout', async () => {
@@ -240,13 +318,14 @@ describe('a distributed fit that cannot start', () => {
       badOverlap: /distributed\.overlap must be a boolean/,
       unknownKey: /buckets/,
       jsBackend: /needs the native backend/,
-      stream: /does not apply to a streamed fit/,
+      jsBackendStream: /needs the native backend/,
+      zeroWeights: /gives every row of every rank the weight 0/,
       afterFinalize: /MPI was finalized/,
     };
     for (const [key, pattern] of Object.entries(expected)) {
       expect(out[key]!.name, key).toBe('ConfigError');
       expect(out[key]!.message, key).toMatch(pattern);
-      if (key !== 'stream') expect(out[key]!.unchanged, key).toBe(true);
+      expect(out[key]!.unchanged, key).toBe(true);
     }
   });
 });

@@ -261,14 +261,3 @@ describe.each(BACKENDS)('streamed batches carry their weights as w (%s)', (backe
     expect(() => fit(() => [{ x: X.slice(0, 2), y: LABELS.slice(0, 2), w: [0, 0] }])).toThrow(/epoch 0: every row has the weight 0/);
   });
 });
-
-describe('weights and a distributed fit', () => {
-  it('are refused together before anything changes (per-rank weighted means would not average to the global one)', () => {
-    const net = new Network({ inputs: 2, layers: [{ units: 3 }], loss: 'cross-entropy', seed: 1 });
-    const before = net.getWeights();
-    const world = { rank: 0, size: 2 } as never;
-    expect(() => net.fitSync(X, LABELS, { distributed: world, sampleWeight: SAMPLE })).toThrow(/do not apply to a distributed fit yet/);
-    expect(() => net.fitSync(X, LABELS, { distributed: world, classWeight: CLASS })).toThrow(ConfigError);
-    expect(net.getWeights()).toEqual(before);
-  });
-});

@@ -192,7 +192,7 @@ describe.each(BACKENDS)('streamed fit (%s)', (backend) => {
 describe('the stream batcher', () => {
   /** Feeds rows numbered 0..n-1 (feature = row number) in source batches and collects the emitted row numbers. */
   function emitted(sizes: number[], batchSize: number, shuffleBuffer: number, seed: number, steps = 3): number[] {
-    const batcher = new StreamBatcher({ inputs: 1, outputs: 1, batchSize, shuffleBuffer, rng: new Rng(seed) });
+    const batcher = new StreamBatcher({ inputs: 1, outputs: 1, bytesPerValue: 8, batchSize, shuffleBuffer, rng: new Rng(seed) });
     const out: number[] = [];
     let next = 0;
     const collect = (chunk: ReturnType<StreamBatcher['take']>): void => {

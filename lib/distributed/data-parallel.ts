@@ -14,8 +14,22 @@ export interface FitShape {
   bytesPerValue: number;
   epochs: number;
   hasValidation: boolean;
-  /** This rank's steps per epoch; the fit takes the minimum over ranks. */
+  /** This rank's steps per epoch; the fit takes the minimum over ranks. Absent for a streamed fit (the streams decide). */
+  steps?: number;
+  /** Σ w of this rank's training rows (their count without weights); the sum over ranks must be > 0. Absent for a streamed fit. */
+  weight?: number;
+}
+
+/** What the ranks agreed on for one chunk of a streamed fit (agreeOnStreamChunk). */
+export interface StreamChunkAgreement {
+  /** Some rank's abort signal fired: nobody trains the chunk. */
+  stop: boolean;
+  /** A rank whose stream failed (its batch was bad or its source threw), or -1. Nobody trains the chunk. */
+  failedRank: number;
+  /** Steps every rank trains: the fewest any rank has. Fewer than asked: a stream ended, and so does the epoch. */
   steps: number;
+  /** Steps of the next chunk: the fewest any rank asks for. */
+  nextSteps: number;
 }
 
 /** Mixes the rank into a shared draw (not a multiple of splitmix32's increment, so the streams do not overlap). */
@@ -27,7 +41,7 @@ export class DataParallel {
   /** What the training calls pass to the native step: the reducer and whether it overlaps backward. */
   readonly trainExtras: { reducer: object; overlap: boolean };
   private readonly mpi: MpiBinding;
-  private readonly scratch = new Float64Array(2);
+  private readonly scratch = new Float64Array(4);
 
   constructor(world: World, overlap: boolean) {
     this.mpi = mpiBinding();
@@ -42,7 +56,7 @@ export class DataParallel {
    * left out of that epoch. ConfigError on every rank when they disagree, so no rank hangs.
    */
   agreeOnShape(shape: FitShape): number {
-    const facts = [shape.parameters, shape.bytesPerValue, shape.epochs, shape.hasValidation ? 1 : 0, shape.steps];
+    const facts = [shape.parameters, shape.bytesPerValue, shape.epochs, shape.hasValidation ? 1 : 0, shape.steps ?? 1];
     const low = Float64Array.from(facts);
     const high = Float64Array.from(facts);
     mpiCall(() => this.mpi.allreduce(low, 'min'));
@@ -52,7 +66,21 @@ export class DataParallel {
       if (low[k] !== high[k]) throw new ConfigError(`distributed fit: the ranks disagree on the ${name}: ${low[k]} to ${high[k]}; every rank must run the same fit`);
     });
     if (low[4]! < 1) throw new ConfigError('distributed fit: a rank has no training rows');
+    const weight = Float64Array.of(shape.weight ?? 1);
+    mpiCall(() => this.mpi.allreduce(weight, 'sum'));
+    if (!(weight[0]! > 0)) throw new ConfigError('distributed fit: sampleWeight × classWeight gives every row of every rank the weight 0; at least one weight must be > 0');
     return low[4]!;
+  }
+
+  /**
+   * The denominators of the steps' gradient means (TrainCall.stepDenominators), in place: each step's
+   * Σ w on this rank becomes Σ w over every rank ÷ ranks. The reducer averages Σ_i w_i ∂L_i / that
+   * over the ranks, which is the weighted mean over all rows of the step, as one process training
+   * the ranks' batches together would take it — also when the ranks' batches differ in size or weight.
+   */
+  stepDenominators(sums: Float64Array): void {
+    mpiCall(() => this.mpi.allreduce(sums, 'sum'));
+    for (let k = 0; k < sums.length; k++) sums[k] = sums[k]! / this.size;
   }
 
   /**
@@ -78,6 +106,24 @@ export class DataParallel {
     values[1] = steps;
     mpiCall(() => this.mpi.allreduce(values, 'min'));
     return { stop: values[0]! < 0, steps: values[1]! };
+  }
+
+  /**
+   * One agreement per chunk of a streamed fit, after every rank filled its chunk of the same number
+   * of steps from its own stream (`available` of them; fewer when its stream ended): whether to stop
+   * or fail, how many steps everyone trains, and the size of the next chunk. Then, unless it stops,
+   * `stepSums` (Σ w of each of the `steps` steps, on this rank) become the steps' denominators.
+   */
+  agreeOnStreamChunk(stop: boolean, failed: boolean, available: number, wanted: number, stepSums: Float64Array): StreamChunkAgreement {
+    const values = this.scratch;
+    values[0] = stop ? -1 : 0;
+    values[1] = failed ? -(this.rank + 1) : 0;
+    values[2] = available;
+    values[3] = wanted;
+    mpiCall(() => this.mpi.allreduce(values, 'min'));
+    const agreement = { stop: values[0]! < 0, failedRank: values[1]! < 0 ? -values[1]! - 1 : -1, steps: values[2]!, nextSteps: values[3]! };
+    if (!agreement.stop && agreement.failedRank < 0 && agreement.steps > 0) this.stepDenominators(stepSums.subarray(0, agreement.steps));
+    return agreement;
   }
 
   /** Sums across ranks, in place. */

@@ -13,18 +13,7 @@ constexpr uint64_t kGradientReducerTag[2] = {0x626c617370726f70ull, 0x6d70692d72
 
 struct GradientReducer {
   void* context = nullptr;
-  // A reducer's error as a C++ exception. The WebAssembly engine, built without exceptions, never
-// has a reducer, so there the call cannot be reached.
-[[noreturn]] inline void reducer_fail(const char* message) {
-#if defined(__cpp_exceptions)
-  throw std::runtime_error(message);
-#else
-  (void)message;
-  __builtin_trap();
-#endif
-}
-
-// Starts averaging data[0..count) in place across the processes (non-blocking); is_double selects
+  // Starts averaging data[0..count) in place across the processes (non-blocking); is_double selects
   // float64 over float32. Returns 0, or an error code and the message in `message`.
   int (*start)(void* context, void* data, size_t count, int is_double, char* message, size_t message_size) = nullptr;
   // Waits until every started average is complete. Returns 0, or an error code and the message.

@@ -118,16 +118,17 @@ void network_apply_max_norm(Network<T>& net, double max_norm) {
 
 // One training step on the B rows at `input` (already gathered into the workspace): forward with
 // dropout, loss, backward, update. The gradient is of the batch's weighted mean loss (the mean
-// without weights). `diagnostics` (5 doubles per layer, or null) receives the step's per-layer
+// without weights): Σ w_i ∂L_i / `denominator`, where the denominator is the batch's Σ w_i (its row
+// count without weights) unless a data-parallel fit passes the step's Σ w over every rank ÷ ranks. `diagnostics` (5 doubles per layer, or null) receives the step's per-layer
 // statistics. With a `reducer` (data-parallel training) the gradient is averaged across processes
 // before the update, so every process applies the same one; clipping and diagnostics see the
 // averaged gradient. Returns the batch's (weighted) loss sum, correct count and weight sum.
 template <typename T>
 LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int B, const OptimizerConfig& c,
-                             double t, double* diagnostics, const GradientReducer* reducer = nullptr) {
+                             double t, double* diagnostics, const GradientReducer* reducer, double denominator) {
   const int L = net.L;
   network_forward(net, input, B, true);
-  const T scale = T(weighted_mean_scale(targets_weight_sum(y, static_cast<size_t>(B))));
+  const T scale = T(weighted_mean_scale(denominator));
   const LossStats stats = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L], net.params + net.b_off[L],
                                             y, net.delta, B, net.sizes[L], scale);
   const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr && reducer == nullptr;

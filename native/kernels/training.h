@@ -26,6 +26,9 @@ struct BatchPlan {
   double first_step = 1;          // 1-based optimizer step number of the first batch (Adam's t)
   double* step_losses = nullptr;  // optional: (weighted) mean loss of each batch, 0 when its weights are all 0
   double* step_weights = nullptr; // optional: Σ w of each batch (its row count without weights)
+  // optional: the denominator of each batch's gradient mean in place of its own Σ w; data-parallel
+  // fits pass Σ w of the step over every rank ÷ ranks, so the reducer's average is the global weighted mean
+  const double* step_denominators = nullptr;
   double* diagnostics = nullptr;  // optional: per-layer statistics of the last batch
   const GradientReducer* reducer = nullptr;  // optional: averages each step's gradient across processes
   StepHook between_steps;         // optional: run after every step but the last
@@ -60,8 +63,9 @@ LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const B
     const int B = static_cast<int>(std::min<size_t>(plan.batch_size, plan.count - start));
     const Targets<T> y = gather_batch(net, data, plan.order + start, B);
     const bool last = start + plan.batch_size >= plan.count;
+    const double denominator = plan.step_denominators ? plan.step_denominators[step] : targets_weight_sum(y, size_t(B));
     const LossStats s = network_train_step(net, net.X, y, B, c, plan.first_step + double(step),
-                                           last ? plan.diagnostics : nullptr, plan.reducer);
+                                           last ? plan.diagnostics : nullptr, plan.reducer, denominator);
     if (plan.step_losses) plan.step_losses[step] = s.weight_sum > 0 ? s.loss_sum / s.weight_sum : 0.0;
     if (plan.step_weights) plan.step_weights[step] = s.weight_sum;
     total.loss_sum += s.loss_sum;

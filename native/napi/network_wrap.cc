@@ -153,6 +153,7 @@ TrainCall<T> parse_train_call(const Network<T>& net, const Napi::Object& o) {
   const size_t steps = (call.plan.count + batch_size - 1) / batch_size;
   call.plan.step_losses = get_array<double>(o, "stepLosses", steps, true);
   call.plan.step_weights = get_array<double>(o, "stepWeights", steps, true);
+  call.plan.step_denominators = get_array<double>(o, "stepDenominators", steps, true);
   call.plan.diagnostics = get_array<double>(o, "diagnostics", size_t(net.L) * kDiagnosticsPerLayer, true);
   for (size_t k = 0; k < call.plan.count; ++k) {
     const int32_t r = call.plan.order[k];

@@ -19,9 +19,21 @@ export interface Case {
   finalizeAtExit?: boolean;
   /** Rank 1 asks for a different number of epochs (a fit the ranks disagree on). */
   epochsOnRank1?: number;
-  /** The fit is expected to throw on every rank: each writes the error instead of its result. */
+  /** The fit is expected to throw on every rank: each writes the error beside its result. */
   expectError?: boolean;
+  /** Row weights: `sample` gives global row i the sample weight sampleWeightOf(i); `classWeight` as fit's. */
+  weights?: { sample?: boolean; classWeight?: Record<number, number> };
+  /**
+   * Each rank streams its shard, fit(source, …), in source batches of `sourceRows` rows (with a field
+   * w when weighted); `rebatch: false` leaves out batchSize, so each source batch is one step.
+   */
+  stream?: { sourceRows: number; rebatch?: boolean };
+  /** Rank 1's stream yields a batch of the wrong width as batch `index` of epoch `epoch`. */
+  badBatchOnRank1?: { epoch: number; index: number };
 }
+
+/** The sample weight of global row i in the weighted cases. */
+export const sampleWeightOf = (i: number): number => 0.25 + (i % 5) / 2;
 
 /** A deterministic generator for the data. */
 function lcg(seed: number): () => number {
