@@ -9,6 +9,9 @@
 //   dnnl_sgemm oneDNN's BLAS-like entry point
 //   matmul     oneDNN matmul primitives, f32, created once per shape, plain row-major memory
 //   bf16       the same primitives with bf16 sources and weights and f32 results (conversion not timed)
+//   blasprop   the addon's own oneDNN engine (native/products/onednn.h, OnednnProducts), f32 and bf16;
+//              bf16 includes what the engine does around the matmuls: rounding a^(l-1), W^l and δ^l
+//              to bf16 and the transposed, scaled copy of δ for the weight gradient
 // The libraries alternate within every repetition so that all see the same machine load; the
 // medians of the repetitions are printed.
 //
@@ -27,6 +30,7 @@
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
+#include "../../native/products/onednn.h"
 
 namespace {
 
@@ -163,8 +167,20 @@ void run_case(const Case& c, int threads, int reps) {
   };
   auto matmul_f32 = [&] { for (auto& p : f32) p.run(strm); strm.wait(); };
   auto matmul_bf16 = [&] { for (auto& p : b16) p.run(strm); strm.wait(); };
+  blasprop::OnednnProducts engine(c.sizes);
+  engine.prepare(B, false);
+  engine.prepare(B, true);
+  auto blasprop_engine = [&](bool bf16) {
+    for (int l = 1; l <= L; ++l) {
+      Layer& y = layers[l - 1];
+      engine.forward(l, y.A.data(), y.W.data(), y.Z.data(), B, bf16);
+      if (l > 1) engine.input_gradient(l, y.D.data(), y.W.data(), y.dX.data(), B, bf16);
+      engine.weight_gradient(l, y.D.data(), y.A.data(), y.dW.data(), B, 1.0f, bf16);
+    }
+  };
   const std::vector<std::pair<const char*, std::function<void()>>> libs = {
-      {"openblas cblas_sgemm", openblas}, {"onednn dnnl_sgemm", onednn_sgemm}, {"onednn matmul f32", matmul_f32}, {"onednn matmul bf16", matmul_bf16}};
+      {"openblas cblas_sgemm", openblas}, {"onednn dnnl_sgemm", onednn_sgemm}, {"onednn matmul f32", matmul_f32}, {"onednn matmul bf16", matmul_bf16},
+      {"blasprop onednn f32", [&] { blasprop_engine(false); }}, {"blasprop onednn bf16", [&] { blasprop_engine(true); }}};
   std::vector<std::vector<double>> times(libs.size());
   for (int r = 0; r < reps; ++r)
     for (size_t k = 0; k < libs.size(); ++k) times[k].push_back(time_steps(libs[k].second, 0.25));
