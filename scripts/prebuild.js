@@ -190,8 +190,9 @@ function prebuild() {
   const dir = stage();
   // prebuildify passes its environment on to node-gyp (and node-gyp to gyp and make).
   Object.assign(process.env, nodeGypEnv({ ...process.env, BLASPROP_OPENBLAS_STATIC: '1' }));
-  // binding.gyp builds oneDNN in where its headers are; only the x64 prebuild carries it.
-  if (!withOnednn) process.env.BLASPROP_ONEDNN = '0';
+  // binding.gyp builds oneDNN in where its headers are (and BLASPROP_ONEDNN is not 0); only the x64
+  // prebuild carries it, whatever the caller's BLASPROP_ONEDNN says.
+  process.env.BLASPROP_ONEDNN = withOnednn ? '1' : '0';
   if (cross) {
     for (const [variable, program] of [['CC', 'gcc'], ['CXX', 'g++'], ['LINK', 'g++'], ['AR', 'ar']]) process.env[variable] = `${cross}-${program}`;
     process.env.BLASPROP_TARGET_TRIPLET = cross;
