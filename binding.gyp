@@ -8,12 +8,15 @@
   #     with another BLAS in the process. Used for prebuilds (`npm run build:prebuild`); set it with
   #     the environment variable BLASPROP_OPENBLAS_STATIC=1. libgcc stays shared: its static
   #     unwinder would raise the glibc floor from 2.34 to 2.35 (_dl_find_object).
-  # oneDNN (the second product engine, native/products/onednn.h) joins the shared build when its
-  # headers are installed (Debian/Ubuntu: libdnnl-dev) and BLASPROP_ONEDNN is not 0. The static
-  # prebuild leaves it out: it must load where no oneDNN is installed, and does not carry one yet.
+  # oneDNN (the second product engine, native/products/onednn.h) joins either build when its
+  # headers are installed (Debian/Ubuntu: libdnnl-dev) and BLASPROP_ONEDNN is not 0. The probe looks
+  # at this machine's headers, so a cross build (scripts/prebuild.js --arch) sets BLASPROP_ONEDNN=0.
+  # There is no static libdnnl (Debian ships the shared one only): the x64 prebuild links the shared
+  # libdnnl.so.2 and libgomp.so.1, and scripts/prebuild.js copies them (and libdnnl's libOpenCL.so.1)
+  # beside the binary, which finds them through the DT_RPATH $ORIGIN set below.
   "variables": {
     "openblas_static%": "<!(node -p \"process.env.BLASPROP_OPENBLAS_STATIC === '1' ? 1 : 0\")",
-    "onednn%": "<!(node -p \"process.env.BLASPROP_OPENBLAS_STATIC !== '1' && process.env.BLASPROP_ONEDNN !== '0' && ['/usr/include', '/usr/local/include'].some((d) => require('fs').existsSync(d + '/oneapi/dnnl/dnnl.hpp')) ? 1 : 0\")"
+    "onednn%": "<!(node -p \"process.env.BLASPROP_ONEDNN !== '0' && ['/usr/include', '/usr/local/include'].some((d) => require('fs').existsSync(d + '/oneapi/dnnl/dnnl.hpp')) ? 1 : 0\")"
   },
   "targets": [
     {
@@ -55,6 +58,18 @@
                 "-Wl,-Bsymbolic",
                 "-Wl,-z,noexecstack",
                 "-static-libstdc++"
+              ],
+              "conditions": [
+                # The libraries copied beside the binary: DT_RPATH $ORIGIN (--disable-new-dtags),
+                # not DT_RUNPATH. A RUNPATH would serve only the binary's own NEEDED, not libdnnl's
+                # libgomp.so.1 and libOpenCL.so.1 (the loader searches a library's dependencies with
+                # that library's RUNPATH alone); an RPATH also serves the dependencies of the
+                # libraries it loaded when they have no RUNPATH (Debian's libdnnl has none), so the
+                # copies stay as Debian built them (no patchelf). And an RPATH comes before
+                # LD_LIBRARY_PATH: another oneDNN on that path cannot replace the copy.
+                ["onednn==1", {
+                  "ldflags": ["-Wl,--disable-new-dtags", "-Wl,-rpath,'$$ORIGIN'"]
+                }]
               ]
             }]
           ]

@@ -2,7 +2,9 @@
 # Installs every Debian package blasprop builds against and its tests use, on Debian 12 (as root,
 # or with sudo). The README's quick start and CI's .ci/run both run it.
 #   base        OpenBLAS, CMake, a C++ compiler: the native addon
-#   oneDNN      libdnnl-dev: the oneDNN engine and bfloat16 (optional in the build)
+#   oneDNN      libdnnl-dev: the oneDNN engine and bfloat16 (optional in the source builds; the
+#               x64 prebuild carries its libraries); util-linux and mount (unshare, mount --bind)
+#               for the package test, which hides the system's copies in a mount namespace
 #   Open MPI    openmpi-bin, libopenmpi-dev: the MPI module and the distributed tests; iproute2 for
 #               the test across two network namespaces
 #   wasm        clang, lld, wasi-libc and the wasm32 C++ runtime: the WebAssembly engine
@@ -12,7 +14,7 @@ set -euo pipefail
 
 packages=(
   libopenblas-dev libopenblas-pthread-dev pkg-config cmake g++ make python3
-  libdnnl-dev
+  libdnnl-dev util-linux mount
   openmpi-bin libopenmpi-dev iproute2
   clang lld wasi-libc libc++-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-dev-wasm32
   g++-aarch64-linux-gnu binutils-aarch64-linux-gnu libopenblas-pthread-dev:arm64 qemu-user-static

@@ -4,7 +4,9 @@
 //
 //   @blasprop/linux-x64-gnu, @blasprop/linux-arm64-gnu: packages/<name>/package.json (os, cpu,
 //     libc) and the prebuild from prebuilds/<platform>-<arch>/ (npm run build:prebuild,
-//     npm run build:prebuild:arm64) as blasprop.node; nothing else.
+//     npm run build:prebuild:arm64) as blasprop.node, and the other files of that directory (the
+//     x64 prebuild's libdnnl.so.2, libgomp.so.1, libOpenCL.so.1 and THIRD_PARTY_LICENSES.txt, which
+//     the binary finds beside it); each package.json's `files` must list exactly these.
 //   blasprop: the files its package.json lists, with a manifest made for users: the platform
 //     packages as optionalDependencies at its own version (npm installs the one whose os/cpu/libc
 //     match and skips the others), no install script and `gypfile: false` (so npm does not run
@@ -59,7 +61,13 @@ function platformPackages() {
 function packPlatform({ dir, manifest, binary }) {
   const staged = stage(manifest.name);
   fs.copyFileSync(path.join(root, 'packages', dir, 'package.json'), path.join(staged, 'package.json'));
+  const beside = fs.readdirSync(path.dirname(binary)).filter((f) => f !== path.basename(binary));
+  const shipped = ['blasprop.node', ...beside];
+  if ([...manifest.files].sort().join() !== [...shipped].sort().join()) {
+    die(`packages/${dir}/package.json lists files ${manifest.files.join(', ')}, but the prebuild is ${shipped.join(', ')}`);
+  }
   fs.copyFileSync(binary, path.join(staged, 'blasprop.node'));
+  for (const f of beside) fs.copyFileSync(path.join(path.dirname(binary), f), path.join(staged, f));
   fs.copyFileSync(path.join(root, 'LICENSE'), path.join(staged, 'LICENSE'));
   try {
     return pack(staged);

@@ -2,7 +2,10 @@
 // platform binary), installed from the tarballs into fresh projects the ways users install them
 // (normally, with --ignore-scripts, with --cpu=arm64, with --omit=optional), then used from
 // CommonJS, ES modules and TypeScript; the right binary chosen, the fallback when none is
-// installed, the explicit source build, and the x64 prebuild against the cmake-js build.
+// installed, the explicit source build, and the x64 prebuild against the cmake-js build. The x64
+// package carries oneDNN (libdnnl.so.2, libgomp.so.1, libOpenCL.so.1 beside its binary): it trains
+// with blas 'onednn' in a mount namespace (unshare, as root) where the system's copies of those
+// libraries are empty files, so only the package's copies can load.
 //
 // The packages are not in the registry: the temp projects' `overrides` point npm at the platform
 // tarballs, which is what the registry would give for the main package's optionalDependencies.
@@ -24,6 +27,10 @@ const tsc = path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
 const sysroot = path.join(repo, 'build', 'arm64-sysroot', 'root');
 const VERSION = (JSON.parse(fs.readFileSync(path.join(repo, 'package.json'), 'utf8')) as { version: string }).version;
 const PLATFORMS = ['@blasprop/linux-x64-gnu', '@blasprop/linux-arm64-gnu'];
+/** The shared libraries the x64 package carries beside its binary (scripts/prebuild.js). */
+const CARRIED = ['libdnnl.so.2', 'libgomp.so.1', 'libOpenCL.so.1'];
+/** The cmake-js build, linked against the system's oneDNN. */
+const cmakeAddon = path.join(repo, 'build', 'Release', 'blasprop.node');
 /** Where 'auto' goes without a binary, and what its one warning starts with. */
 const FALLBACK = 'wasm';
 const FALLBACK_WARNING = /^blasprop: using the WebAssembly backend \(slower than native\) because the native addon could not be loaded: /;
@@ -80,6 +87,39 @@ function needed(file: string): string[] {
   return [...out.matchAll(/\(NEEDED\)\s+Shared library: \[([^\]]+)\]/g)].map((m) => m[1]!);
 }
 
+/** Where the loader finds each library an ELF file needs, directly or not: soname -> path (ldd). */
+function resolvedLibraries(file: string): Record<string, string> {
+  const out = ok(run('ldd', [file], repo), `ldd ${file}`).stdout;
+  expect(out, `ldd ${file}`).not.toMatch(/not found/);
+  return Object.fromEntries([...out.matchAll(/^\s*(\S+) => (\S+)/gm)].map((m) => [m[1]!, m[2]!]));
+}
+
+/**
+ * run() in a new mount namespace (unshare --mount, as root) where each of `hidden` is an empty file
+ * (bind mounts of one, gone with the namespace): a library there can no longer be loaded from there.
+ */
+function runHiding(hidden: string[], command: string, args: string[], cwd: string, extraEnv: Record<string, string> = {}): Run {
+  const empty = path.join(tmp, 'empty-file');
+  fs.writeFileSync(empty, '');
+  const script = `${hidden.map((f) => `mount --bind '${empty}' '${f}'`).join(' && ')} && exec "$@"`;
+  return run('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', command, ...args], cwd, extraEnv);
+}
+
+/** Largest relative difference between two builds' float32 weights (train.cjs's hex). */
+function largestWeightDifference(a: Weights['layers'], b: Weights['layers']): number {
+  const floats = (hex: string) => new Float32Array(new Uint8Array(Buffer.from(hex, 'hex')).buffer);
+  let worst = 0;
+  a.forEach((layer, l) => {
+    for (const part of ['weight', 'bias'] as const) {
+      const x = floats(layer[part]);
+      const y = floats(b[l]![part]);
+      expect(x.length).toBe(y.length);
+      x.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - y[i]!) / (1 + Math.abs(y[i]!)))));
+    }
+  });
+  return worst;
+}
+
 interface PackResult {
   name: string;
   filename: string;
@@ -87,11 +127,18 @@ interface PackResult {
   unpackedSize: number;
   files: { path: string; size: number }[];
 }
+interface OnednnFacts {
+  version: string;
+  isa: string;
+}
 interface XorReport {
   backend: string;
   loss: number;
   predictions: number[];
-  info: { backend: string; addonPath?: string; loadError?: string; wasmPath?: string; wasmError?: string; blas?: { vendor: string; config: string } };
+  info: {
+    backend: string; addonPath?: string; loadError?: string; wasmPath?: string; wasmError?: string;
+    blas?: { vendor: string; config: string; onednn: OnednnFacts | null };
+  };
   warnings: { name: string; code?: string; message: string }[];
   libraries: string[];
 }
@@ -102,6 +149,14 @@ interface FallbackReport {
   info?: XorReport['info'];
   error?: { name: string; message: string; isBackendError: boolean; isBlaspropError: boolean };
   warnings: XorReport['warnings'];
+  libraries: string[];
+}
+/** train.cjs's report. */
+interface Weights {
+  addonPath: string;
+  blas: string;
+  loss: number[];
+  layers: { weight: string; bias: string }[];
 }
 
 /**
@@ -252,10 +307,14 @@ describe('npm packages', () => {
     }
   });
 
-  it('each platform package holds only its binary, with os, cpu and libc fields, at the main version', () => {
+  it('each platform package holds its binary (x64: and oneDNN\'s libraries, under 25 MB packed), with os, cpu and libc fields, at the main version', () => {
+    const contents = {
+      x64: ['LICENSE', 'THIRD_PARTY_LICENSES.txt', 'blasprop.node', ...CARRIED, 'package.json'],
+      arm64: ['LICENSE', 'blasprop.node', 'package.json'],
+    };
     for (const [name, cpu, machine] of [['@blasprop/linux-x64-gnu', 'x64', 'X86-64'], ['@blasprop/linux-arm64-gnu', 'arm64', 'AArch64']] as const) {
       const pack = packs.find((p) => p.name === name)!;
-      expect(pack.files.map((f) => f.path).sort()).toEqual(['LICENSE', 'blasprop.node', 'package.json']);
+      expect(pack.files.map((f) => f.path).sort()).toEqual(contents[cpu].sort());
       const dir = path.join(tmp, `unpacked-${cpu}`);
       fs.mkdirSync(dir);
       ok(run('tar', ['-xzf', tarball(name), '-C', dir], repo), 'tar');
@@ -264,6 +323,10 @@ describe('npm packages', () => {
       expect(manifest.scripts).toBeUndefined();
       expect(ok(run('readelf', ['-h', path.join(dir, 'package', 'blasprop.node')], repo), 'readelf -h').stdout).toMatch(new RegExp(`Machine:.*\\b${machine}\\b`));
     }
+    const x64 = packs.find((p) => p.name === '@blasprop/linux-x64-gnu')!;
+    expect(x64.size, 'the x64 tarball').toBeLessThan(25e6);
+    const notices = fs.readFileSync(path.join(tmp, 'unpacked-x64', 'package', 'THIRD_PARTY_LICENSES.txt'), 'utf8');
+    for (const lib of CARRIED) expect(notices).toMatch(new RegExp(`^${lib.replace(/\./g, '\\.')}: .* of the Debian package \\S+ \\S+$`, 'm'));
   });
 
   it('the main package: dist/ and the source-build inputs, no binary, no install script, the platform packages as optional dependencies', () => {
@@ -355,12 +418,16 @@ describe('npm packages', () => {
     }
   });
 
-  it('the x64 binary is self-contained: no libopenblas/libgfortran/libstdc++ needed, no BLAS symbols exported, stripped', () => {
+  it('the x64 binary is self-contained: OpenBLAS and libstdc++ inside, oneDNN, libgomp and libOpenCL the copies beside it (DT_RPATH $ORIGIN), no BLAS symbols exported, stripped', () => {
     const file = platformBinary(consumers.normal!, '@blasprop/linux-x64-gnu');
-    const ldd = ok(run('ldd', [file], repo), 'ldd').stdout;
-    expect(ldd).not.toMatch(/not found/);
-    expect(ldd).not.toMatch(/openblas|libblas|gfortran|quadmath|libstdc\+\+/);
-    expect(needed(file).filter((l) => !/^(libc|libm|libpthread|libdl|librt|libgcc_s)\.so|^ld-linux/.test(l))).toEqual([]);
+    const libraries = resolvedLibraries(file);
+    expect(Object.keys(libraries).filter((l) => /openblas|libblas|gfortran|quadmath/.test(l))).toEqual([]);
+    for (const lib of CARRIED) expect(libraries[lib], lib).toBe(path.join(path.dirname(file), lib));
+    expect(needed(file).filter((l) => !/^(libc|libm|libpthread|libdl|librt|libgcc_s)\.so|^ld-linux/.test(l))).toEqual(['libdnnl.so.2', 'libgomp.so.1']);
+    expect(ok(run('readelf', ['-d', file], repo), 'readelf -d').stdout).toMatch(/\(RPATH\)\s+Library rpath: \[\$ORIGIN\]/);
+    // libstdc++.so.6 is libdnnl's, not the binary's, and not carried: Node links it, so it is loaded already.
+    expect(needed(path.join(path.dirname(file), 'libdnnl.so.2'))).toContain('libstdc++.so.6');
+    expect(libraries['libstdc++.so.6']).toBe(resolvedLibraries(process.execPath)['libstdc++.so.6']);
     const exported = ok(run('nm', ['-D', '--defined-only', file], repo), 'nm -D').stdout;
     expect(exported).toMatch(/\bnapi_register_module_v1\b/);
     expect(exported).not.toMatch(/\b(cblas_\w+|openblas_\w+|gotoblas\w*|[sd]gemm_?)\b/);
@@ -452,15 +519,58 @@ describe('npm packages', () => {
     expect(native.backend).toBe('native');
   });
 
-  it("the platform binary carries no oneDNN: 'auto' runs OpenBLAS, blas: 'onednn' is a BackendError naming libdnnl-dev", () => {
+  it("the x64 package's oneDNN loads from its own copies: with the system's libdnnl, libgomp and libOpenCL emptied, blas 'onednn' trains like the cmake-js build's oneDNN", () => {
     const c = consumers.normal!;
+    const binary = platformBinary(c, '@blasprop/linux-x64-gnu');
+    const libraries = resolvedLibraries(cmakeAddon);
+    const system = CARRIED.map((lib) => {
+      expect(libraries[lib], `the cmake-js build links the system's ${lib} (libdnnl-dev)`).toBeDefined();
+      return fs.realpathSync(libraries[lib]!);
+    });
+    const source = JSON.parse(ok(run(process.execPath, ['-p', `JSON.stringify(require(${JSON.stringify(cmakeAddon)}).blasInfo().onednn)`], repo), 'cmake-js blasInfo').stdout) as OnednnFacts;
+
+    // The namespace works: the system's copies are empty there, and the cmake-js build cannot load.
+    const probe = `process.stdout.write(JSON.stringify({ sizes: ${JSON.stringify(system)}.map((f) => require('fs').statSync(f).size), error: (() => { try { require(${JSON.stringify(cmakeAddon)}); return null; } catch (e) { return e.message; } })() }))`;
+    const hidden = parse<{ sizes: number[]; error: string | null }>(runHiding(system, process.execPath, ['-e', probe], repo), 'unshare probe');
+    expect(hidden.sizes).toEqual(system.map(() => 0));
+    expect(hidden.error).toMatch(/libdnnl\.so\.2: file too short/);
+
+    const started = Date.now();
+    const r = parse<FallbackReport>(runHiding(system, process.execPath, ['fallback.cjs', 'native', 'onednn'], c.dir), 'fallback.cjs native onednn, system oneDNN hidden');
+    console.log(`blas 'onednn' XOR on the package's oneDNN, system copies hidden: ${Date.now() - started} ms (load and 2000 epochs)`);
+    expect(r.error).toBeUndefined();
+    expect(r.backend).toBe('native');
+    expect(r.blas).toBe('onednn');
+    expect(r.loss).toBeLessThan(0.01);
+    expect(r.info?.addonPath).toBe(binary);
+    expect(r.info?.blas?.onednn).toMatchObject({ version: source.version, isa: source.isa });
+    for (const lib of CARRIED) expect(r.libraries).toContain(path.join(path.dirname(binary), lib));
+    expect(r.libraries.filter((l) => system.includes(l))).toEqual([]);
+    expect(r.warnings).toEqual([]);
+
+    const env = { OPENBLAS_NUM_THREADS: '2', BLASPROP_BLAS: 'onednn' };
+    const prebuilt = parse<Weights>(runHiding(system, process.execPath, ['train.cjs', 'blasprop', 'float32'], c.dir, env), 'train.cjs prebuild onednn, system oneDNN hidden');
+    const built = parse<Weights>(node(c, 'train.cjs', [repo, 'float32'], env), 'train.cjs cmake-js build onednn');
+    expect([prebuilt.addonPath, prebuilt.blas, built.blas]).toEqual([binary, 'onednn', 'onednn']);
+    expect(prebuilt.loss.at(-1)!).toBeLessThan(prebuilt.loss[0]!);
+    const worst = largestWeightDifference(prebuilt.layers, built.layers);
+    console.log(`oneDNN float32: largest relative weight difference prebuild vs cmake-js build: ${worst}`);
+    expect(worst).toBeLessThan(1e-5);
+
+    // 'auto' picks the engine the cmake-js build picks on this machine from the same facts.
     const auto = parse<FallbackReport>(node(c, 'fallback.cjs', ['native']), 'fallback.cjs native');
-    expect(auto.backend).toBe('native');
-    expect(auto.blas).toBe('openblas');
+    const sourceAuto = parse<FallbackReport>(node(c, 'fallback.cjs', ['native'], { BLASPROP_BINARY_PATH: cmakeAddon }), 'fallback.cjs native on the cmake-js build');
+    expect(sourceAuto.info?.addonPath).toBe(cmakeAddon);
+    expect(auto.blas).toBe(sourceAuto.blas);
     expect(auto.loss).toBeLessThan(0.01);
-    const onednn = parse<FallbackReport>(node(c, 'fallback.cjs', ['native', 'onednn']), 'fallback.cjs native onednn');
-    expect(onednn.error?.name).toBe('BackendError');
-    expect(onednn.error?.message).toMatch(/^blas 'onednn' needs oneDNN: this blasprop build has no oneDNN; install it \(Debian\/Ubuntu: apt-get install libdnnl-dev\)/);
+  });
+
+  it("the arm64 package has no oneDNN: blas 'onednn' there is a BackendError naming libdnnl-dev (as in every build without oneDNN)", async () => {
+    const c = consumers.arm64!;
+    const arm64 = await runAsync('/usr/bin/qemu-aarch64-static', ['-L', sysroot, path.join(sysroot, 'usr', 'bin', 'node'), 'fallback.cjs', 'native', 'onednn'], c.dir);
+    const r = parse<FallbackReport>(arm64, 'fallback.cjs native onednn on arm64 Node');
+    expect(r.error?.name).toBe('BackendError');
+    expect(r.error?.message).toMatch(/^blas 'onednn' needs oneDNN: this blasprop build has no oneDNN; install it \(Debian\/Ubuntu: apt-get install libdnnl-dev\)/);
   });
 
   it('a source build that does not load does not hide the platform package', () => {
@@ -515,7 +625,6 @@ describe('npm packages', () => {
   it('the x64 package binary and the cmake-js build train identically: float64 bit for bit, float32 within tolerance', () => {
     const c = consumers.normal!;
     const env = { OPENBLAS_NUM_THREADS: '2' };
-    type Weights = { addonPath: string; loss: number[]; layers: { weight: string; bias: string }[] };
     for (const dtype of ['float64', 'float32'] as const) {
       const prebuilt = parse<Weights>(node(c, 'train.cjs', ['blasprop', dtype], env), `train.cjs prebuild ${dtype}`);
       const source = parse<Weights>(node(c, 'train.cjs', [repo, dtype], env), `train.cjs cmake-js build ${dtype}`);
@@ -526,16 +635,7 @@ describe('npm packages', () => {
         expect(prebuilt.layers).toEqual(source.layers);
         expect(prebuilt.loss).toEqual(source.loss);
       } else {
-        const floats = (hex: string) => new Float32Array(new Uint8Array(Buffer.from(hex, 'hex')).buffer);
-        let worst = 0;
-        prebuilt.layers.forEach((layer, l) => {
-          for (const part of ['weight', 'bias'] as const) {
-            const a = floats(layer[part]);
-            const b = floats(source.layers[l]![part]);
-            expect(a.length).toBe(b.length);
-            a.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - b[i]!) / (1 + Math.abs(b[i]!)))));
-          }
-        });
+        const worst = largestWeightDifference(prebuilt.layers, source.layers);
         console.log(`float32: largest relative weight difference prebuild vs cmake-js build: ${worst}`);
         expect(worst).toBeLessThan(1e-5);
       }
