@@ -24,7 +24,7 @@ export type ProductEngine = 'openblas' | 'onednn';
 
 /** What to install for the oneDNN engine, for error texts. */
 const ONEDNN_FIX =
-  "this blasprop build has no oneDNN; install it (Debian/Ubuntu: apt-get install libdnnl-dev) and rebuild with 'npm rebuild blasprop'";
+  "this blasprop build has no oneDNN; install it (Debian/Ubuntu: apt-get install libdnnl-dev) and build from source: 'npm explore blasprop -- npm run build:native' (the prebuilt x64 binary carries its own oneDNN)";
 
 /** OpenBLAS 0.3.21's core types with AVX-512 kernels (openblas_get_corename()). */
 const OPENBLAS_AVX512_CORES = ['skylakex', 'cooperlake', 'sapphirerapids'];
