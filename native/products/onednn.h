@@ -120,6 +120,17 @@ class OnednnProducts {
     if (v.size() < n) v.resize(n);
   }
 
+  using dt = dnnl::memory::data_type;
+  using dims = dnnl::memory::dims;
+
+  // The entry of a primitive cache for (kind, layer, rows, precision), or null.
+  template <typename Entry, typename Kind>
+  static Entry* cached(std::vector<Entry>& cache, Kind kind, int l, int B, bool bf16) {
+    for (Entry& e : cache)
+      if (e.kind == kind && e.l == l && e.B == B && e.bf16 == bf16) return &e;
+    return nullptr;
+  }
+
   // The float32 operand copies of a step: a^(l-1) [B × in], W^l [out × in] and δ^l [B × out] rounded
   // to bf16 in the same layout, and alpha (δ^l)ᵀ [out × B] in float32 or rounded to bf16 (alpha, the
   // scale of the weight gradient, is given at run time).
@@ -134,10 +145,7 @@ class OnednnProducts {
 
   // The cached reorder for one copy, created on first request (by prepare(), as for matmul()).
   Copy& conversion(CopyKind kind, int l, int B, bool bf16) {
-    for (Copy& c : copies_)
-      if (c.kind == kind && c.l == l && c.B == B && c.bf16 == bf16) return c;
-    using dt = dnnl::memory::data_type;
-    using dims = dnnl::memory::dims;
+    if (Copy* c = cached(copies_, kind, l, B, bf16)) return *c;
     const int64_t in = sizes_[l - 1], out = sizes_[l], rows = B;
     const dims shape = kind == CopyKind::Activations ? dims{rows, in} : kind == CopyKind::Weights ? dims{out, in} : dims{rows, out};
     const dnnl::memory::desc src_md(shape, dt::f32, dims{shape[1], 1});
@@ -170,10 +178,7 @@ class OnednnProducts {
   // before the step loop). Entries live in a vector that prepare() alone grows, so references
   // stay valid within a step.
   Matmul& matmul(ProductKind kind, int l, int B, bool bf16) {
-    for (Matmul& m : cache_)
-      if (m.kind == kind && m.l == l && m.B == B && m.bf16 == bf16) return m;
-    using dt = dnnl::memory::data_type;
-    using dims = dnnl::memory::dims;
+    if (Matmul* m = cached(cache_, kind, l, B, bf16)) return *m;
     const int64_t in = sizes_[l - 1], out = sizes_[l], rows = B;
     const dt type = bf16 ? dt::bf16 : dt::f32;
     dims src, src_strides, wei, wei_strides, dst;
