@@ -43,6 +43,7 @@
       "conditions": [
         ["onednn==1", {
           "defines": ["BLASPROP_HAVE_ONEDNN=1"],
+          "cflags_cc": ["-fopenmp"],
           "libraries": ["-ldnnl", "-lgomp"]
         }, {
           "defines": ["BLASPROP_HAVE_ONEDNN=0"]

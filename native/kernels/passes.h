@@ -16,6 +16,7 @@
 #include "dense.h"
 #include "diagnostics.h"
 #include "dropout.h"
+#include "elementwise_threads.h"
 #include "flush_denormals.h"
 #include "gradient_reducer.h"
 #include "network.h"
@@ -102,11 +103,17 @@ void network_apply_gradients(Network<T>& net, const OptimizerConfig& c, double t
     const double norm = nrm2(n, net.grads);
     if (norm > c.clip_norm) scal(n, T(c.clip_norm / norm), net.grads);
   }
+  // The update of the parameters [offset, offset + n), split over the pass's threads (elementwise_threads.h).
+  const auto update = [&](size_t offset, size_t n, double decay) {
+    for_each_range(n, [&](size_t from, size_t count) {
+      const size_t k = offset + from;
+      const auto at = [k](T* state) { return state ? state + k : nullptr; };  // state an optimizer does not keep is null
+      optimizer_update(c, net.params + k, net.grads + k, at(net.opt_m), at(net.opt_v), at(net.opt_g), count, decay, t);
+    });
+  };
   for (int l = 1; l <= net.L; ++l) {
-    const size_t w = net.W_off[l], b = net.b_off[l];
-    const size_t nW = static_cast<size_t>(net.sizes[l]) * net.sizes[l - 1];
-    optimizer_update(c, net.params + w, net.grads + w, net.opt_m + w, net.opt_v + w, net.opt_g + w, nW, c.weight_decay, t);
-    optimizer_update(c, net.params + b, net.grads + b, net.opt_m + b, net.opt_v + b, net.opt_g + b, size_t(net.sizes[l]), 0.0, t);
+    update(net.W_off[l], static_cast<size_t>(net.sizes[l]) * net.sizes[l - 1], c.weight_decay);
+    update(net.b_off[l], size_t(net.sizes[l]), 0.0);
   }
 }
 
@@ -135,7 +142,7 @@ LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int 
   if (fused) {
     network_backward(net, input, B, true, c.learning_rate, c.weight_decay);
   } else {
-    std::memset(net.grads, 0, net.param_count * sizeof(T));
+    for_each_range(net.param_count, [&](size_t from, size_t count) { std::memset(net.grads + from, 0, count * sizeof(T)); });
     network_backward(net, input, B, true, -1.0, 0.0, reducer);
     if (reducer) {
       if (!reducer->overlap) reducer_start(*reducer, net.grads, net.param_count);

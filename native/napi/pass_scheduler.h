@@ -241,7 +241,12 @@ class PassLease {
   }
   // Milliseconds since admission.
   double elapsed_ms() const { return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - admitted_).count(); }
-  ~PassLease() { PassScheduler::instance().release(admission_); }
+  ~PassLease() {
+#if BLASPROP_HAVE_ONEDNN
+    blasprop::elementwise_threads() = 1;
+#endif
+    PassScheduler::instance().release(admission_);
+  }
   // The hook a pass runs between its steps (kernels/passes.h StepHook): PassScheduler::yield_if_waited.
   blasprop::StepHook between_steps() { return {&PassLease::yield, this}; }
   PassLease(const PassLease&) = delete;
@@ -254,10 +259,13 @@ class PassLease {
     PassScheduler::instance().yield_if_waited(self->admission_);
     if (wide && !self->admission_.wide) self->set_team();
   }
-  // A oneDNN pass's OpenMP team gets the admitted count (runs on the pass's thread).
+  // A oneDNN pass's OpenMP team gets the admitted count, for its products and its elementwise loops
+  // (kernels/elementwise_threads.h); runs on the pass's thread.
   void set_team() const {
 #if BLASPROP_HAVE_ONEDNN
-    if (onednn_) omp_set_num_threads(admission_.threads);
+    if (!onednn_) return;
+    omp_set_num_threads(admission_.threads);
+    blasprop::elementwise_threads() = admission_.threads;
 #endif
   }
   bool onednn_;
