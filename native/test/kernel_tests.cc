@@ -75,6 +75,24 @@ struct Fixture {
     }
   }
 
+  // The fixture's rows with their labels, as a training set.
+  Dataset<double> dataset() {
+    Dataset<double> data;
+    data.X = X.data();
+    data.y.labels = labels.data();
+    data.rows = labels.size();
+    return data;
+  }
+
+  // The plan that trains every row in order, in batches of `batch`.
+  BatchPlan plan(int batch) {
+    BatchPlan p;
+    p.order = order.data();
+    p.count = order.size();
+    p.batch_size = batch;
+    return p;
+  }
+
   // Points the workspace for B rows into `block`, aligned as network_point_workspace requires.
   void point_workspace(size_t B) {
     block.assign(network_workspace_size(net, B) + kWorkspaceAlignment, 0);
@@ -109,10 +127,7 @@ static void test_workspace_layout() {
 // RMSprop, Adagrad, clipping, dropout, diagnostics), with and without row weights.
 static void test_no_allocation_per_step() {
   Fixture f({20, 16, 12, 4}, 64, {0.1, 0.3, 0.0});
-  Dataset<double> data;
-  data.X = f.X.data();
-  data.y.labels = f.labels.data();
-  data.rows = 64;
+  Dataset<double> data = f.dataset();
   f.point_workspace(64);
   std::vector<double> diagnostics(3 * kDiagnosticsPerLayer), losses(64);
   OptimizerConfig configs[7];
@@ -130,10 +145,7 @@ static void test_no_allocation_per_step() {
   for (int batch : {1, 7, 32}) {
     for (const OptimizerConfig& c : configs) {
       data.y.weights = c.type == OptimizerType::Sgd ? nullptr : f.weights.data();
-      BatchPlan plan;
-      plan.order = f.order.data();
-      plan.count = 64;
-      plan.batch_size = batch;
+      BatchPlan plan = f.plan(batch);
       plan.step_losses = losses.data();
       plan.diagnostics = diagnostics.data();
       const long before = g_allocations.load();
@@ -150,15 +162,9 @@ static void test_single_layer_step_against_loops() {
   Fixture f({5, 3}, 4, {0.0});
   f.net.g[1] = Activation::Softmax;
   std::vector<double> W0 = f.params;
-  Dataset<double> data;
-  data.X = f.X.data();
-  data.y.labels = f.labels.data();
-  data.rows = 4;
+  Dataset<double> data = f.dataset();
   f.point_workspace(4);
-  BatchPlan plan;
-  plan.order = f.order.data();
-  plan.count = 4;
-  plan.batch_size = 4;
+  BatchPlan plan = f.plan(4);
   OptimizerConfig c;
   c.learning_rate = 0.5;
   network_train_batches(f.net, data, plan, c);
@@ -201,15 +207,9 @@ static void test_split_elementwise_loops() {
     std::vector<double> results[2];
     for (int threads : {1, 2}) {
       Fixture f({300, 500, 4}, 32, {0.0, 0.0});
-      Dataset<double> data;
-      data.X = f.X.data();
-      data.y.labels = f.labels.data();
-      data.rows = 32;
+      Dataset<double> data = f.dataset();
       f.point_workspace(8);
-      BatchPlan plan;
-      plan.order = f.order.data();
-      plan.count = 32;
-      plan.batch_size = 8;
+      const BatchPlan plan = f.plan(8);
       elementwise_threads() = threads;
       network_train_batches(f.net, data, plan, c);  // the first call starts the team
       const long before = g_allocations.load();
