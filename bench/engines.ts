@@ -2,7 +2,8 @@
 // and mixedPrecision 'bfloat16' (oneDNN), with plain SGD and with momentum, on 784-256-128-10 at
 // batch 128 and 512 and 784-1024-1024-10 at batch 128; and each engine's products alone (the
 // roofline program, bench/roofline/step.cpp, on the same engine). Every repetition runs every variant
-// once, one after another, so all see the same machine load; medians are reported.
+// once, one after another, so all see the same machine load, with a pause before each timed segment
+// (settle() in roofline.ts); medians are reported.
 //   npx tsx bench/engines.ts [--threads N] [--reps R] [--quick]
 // Prints a Markdown table and writes bench/.build/engines-<OpenBLAS core>.json. Run it a second
 // time with OPENBLAS_CORETYPE=SkylakeX to compare with OpenBLAS's AVX-512 kernels where OpenBLAS
@@ -14,7 +15,7 @@ import { CASES, LEARNING_RATE, MODEL_SEED, shapeLabel, type BenchCase } from './
 import { makeDataset } from './data';
 import { machineInfo } from './machine';
 import { ENGINE_CASES } from './plan';
-import { buildRoofline, RooflineServer, type RooflineEngine } from './roofline';
+import { buildRoofline, RooflineServer, settle, type RooflineEngine } from './roofline';
 import { summarize } from './stats';
 
 interface Variant {
@@ -92,9 +93,11 @@ async function main(): Promise<void> {
     const products: number[][] = variants.map(() => []);
     for (let r = 0; r < reps; r++) {
       for (let k = 0; k < variants.length; k++) {
+        await settle();
         const sps = train(k);
         rates[k]!.push(sps);
         // The products alone for about as long, right after: same load.
+        await settle();
         const stepSeconds = await servers.get(variants[k]!.engine)!.rep(Math.max(0.05, count / sps));
         products[k]!.push(c.batchSize / stepSeconds);
       }

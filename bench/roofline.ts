@@ -5,6 +5,7 @@ import { execFileSync, spawn, spawnSync, type ChildProcessWithoutNullStreams } f
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchCase } from './configs';
 import { summarize, type Summary } from './stats';
 
@@ -126,6 +127,16 @@ export function buildRoofline(): string {
   const result = spawnSync(process.env.CXX ?? 'g++', args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`compiling the roofline failed (${result.error?.message ?? `exit ${result.status}`}): ${result.stderr}`);
   return BINARY;
+}
+
+/**
+ * Waits until the BLAS threads of the segment before have stopped spinning, in this process or the
+ * roofline program's: OpenBLAS's workers busy-wait 2^28 TSC cycles (0.13 s at 2.1 GHz) after a
+ * call, and a segment timed meanwhile shares the cores with them. Without it bench/engines.ts
+ * measured the oneDNN fit that follows the OpenBLAS roofline at 0.17-0.27x OpenBLAS, instead of 1.1x.
+ */
+export function settle(): Promise<void> {
+  return sleep(250);
 }
 
 /** The program in serve mode for one case: `rep(seconds)` runs whole steps for that long. */

@@ -3,10 +3,9 @@
 // the BLAS-only roofline) and writes a SystemResult as JSON to the file named by BENCH_RESULT_FILE.
 // Progress goes to stderr.
 import * as fs from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CASES } from './configs';
 import type { BenchSystem, CaseResult, SystemResult, SystemSpec, Trainer } from './protocol';
-import { RooflineServer, summarizeRoofline, type CaseRoofline } from './roofline';
+import { RooflineServer, settle, summarizeRoofline, type CaseRoofline } from './roofline';
 import { measure, type Measurement } from './timing';
 
 function message(e: unknown): string {
@@ -24,9 +23,6 @@ async function load(module: SystemSpec['module']): Promise<BenchSystem> {
 /** CPU seconds used by the roofline processes this worker started (added to its own in the result). */
 let rooflineCpuSeconds = 0;
 
-/** Pause that lets the other process's BLAS threads stop spinning (OpenBLAS: about 0.1 s) before timing. */
-const SETTLE_MS = 150;
-
 /**
  * Measures a blasprop native case with the roofline program's repetitions interleaved: after each
  * timed epoch, the BLAS calls alone run for as long at each thread count in spec.roofline.threads,
@@ -41,10 +37,10 @@ async function measureWithRoofline(prepared: Trainer, spec: SystemSpec, caseId: 
     const stepSeconds: number[][] = servers.map(() => []);
     const m = await measure(prepared, spec.timing, async (seconds) => {
       for (const [k, server] of servers.entries()) {
-        await sleep(SETTLE_MS);
+        await settle();
         stepSeconds[k]!.push(await server.rep(seconds));
       }
-      await sleep(SETTLE_MS);
+      await settle();
     });
     const roofline = summarizeRoofline(servers, stepSeconds, m.repSeconds.map((s) => m.rows / s), m.epochReportValues.epochLoopSamplesPerSecond);
     for (const server of servers.splice(0)) rooflineCpuSeconds += await server.close();

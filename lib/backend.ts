@@ -7,7 +7,7 @@ import { loadNative, nativeEngine, type BlasInfo } from './backends/native';
 import { loadWasm, wasmEngine } from './backends/wasm';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
-import { autoProductEngine, type ProductEngine } from './products';
+import { AUTO_ONEDNN_MIN_WEIGHTS, autoProductEngine, type ProductEngine } from './products';
 import { environmentChoice } from './options';
 
 let warned = false;
@@ -87,7 +87,10 @@ export interface BackendInfo {
   loadError?: string;
   /** BLAS facts, when native, with oneDNN's version and dispatched ISA in `blas.onednn`. */
   blas?: BlasInfo;
-  /** The product engine `blas: 'auto'` picks for float32 networks here (before BLASPROP_BLAS), when native. */
+  /**
+   * The product engine `blas: 'auto'` picks here (before BLASPROP_BLAS), when native, for float32
+   * networks of at least 40,000 weights; smaller ones run on OpenBLAS (lib/products.ts).
+   */
   products?: ProductEngine;
   /** Path of the WebAssembly module, when wasm. */
   wasmPath?: string;
@@ -101,7 +104,7 @@ export function backendInfo(): BackendInfo {
   const native = loadNative();
   if (engine.name === 'native' && 'binding' in native) {
     const blas = native.binding.blasInfo();
-    return { backend: 'native', addonPath: native.path, blas, products: autoProductEngine('float32', blas) };
+    return { backend: 'native', addonPath: native.path, blas, products: autoProductEngine('float32', blas, AUTO_ONEDNN_MIN_WEIGHTS) };
   }
   const loadError = 'error' in native ? { loadError: native.error.message } : {};
   if (engine.name === 'js') {

@@ -1,16 +1,18 @@
 // Choosing the engine behind a native network's matrix products: OpenBLAS or oneDNN, with float32
 // or bfloat16 inputs. The native side (native/products/products.h) runs what is chosen here.
 //
-// The rule of `blas: 'auto'`, from bench/onednn/products.cpp, bench/roofline/step.cpp and
-// bench/engines.ts (numbers in notes/issue-onednn.md), measured on an Intel Xeon (Emerald Rapids,
-// AVX-512 + AMX) with OpenBLAS 0.3.21 and oneDNN 2.6.3:
+// The rule of `blas: 'auto'`, measured on an Intel Xeon (Emerald Rapids, AVX-512 + AMX, 2 cores)
+// with OpenBLAS 0.3.21 and oneDNN 2.6.3 (numbers in notes/issue-onednn.md, "The 'auto' rule"):
 // - float64: OpenBLAS. oneDNN has no float64 matmul on CPUs.
-// - float32: oneDNN when it dispatches to AVX-512 (avx512_core or better) and OpenBLAS does not run
-//   AVX-512 kernels; else OpenBLAS. Against OpenBLAS's AVX2 kernels (core Haswell, what it runs on
-//   Zen and on AVX-512 CPUs it is not told about) oneDNN ran the step's products 1.1–1.8× faster;
-//   against its AVX-512 kernels (SkylakeX, which lib/backends/openblas-coretype.ts selects on every
-//   AVX-512 CPU, Intel or AMD Zen 4/5) the two were on par (0.8–1.9×, median 1.03, one thread), so
-//   OpenBLAS stays there. On AVX2-only CPUs oneDNN has no wider kernels and OpenBLAS stays.
+// - float32: oneDNN when it dispatches to AVX-512 (avx512_core or better) and the network has at
+//   least AUTO_ONEDNN_MIN_WEIGHTS weights; else OpenBLAS.
+//   - Against OpenBLAS's AVX-512 kernels (SkylakeX, which lib/backends/openblas-coretype.ts selects
+//     on every AVX-512 CPU), fits on 2 threads ran 1.05–1.30× faster on oneDNN (bench/engines.ts,
+//     interleaved in one process, and bench/engines-alone.ts, one engine per process: 1.10–1.18×);
+//     against its AVX2 kernels (core Haswell) the step's products ran 1.1–1.8× faster.
+//   - Small networks lose: oneDNN's cost per product call dominates. 12-24-16-4 and 64-64-10 fitted
+//     at 0.40–0.47× OpenBLAS, 128-128-10 at 0.95×, 256-128-10 at 0.99–1.07×, 784-64-10 at 1.17×.
+//   - On AVX2-only CPUs oneDNN has no wider kernels and OpenBLAS stays.
 // - mixedPrecision 'bfloat16': oneDNN, which needs bf16 kernels (avx512_core_bf16, e.g. Zen 4/5, or
 //   avx512_core_amx, Sapphire Rapids and later); elsewhere BackendError.
 import { BLAS_CHOICES, type Architecture, type BlasChoice } from './architecture';
@@ -26,19 +28,32 @@ export type ProductEngine = 'openblas' | 'onednn';
 const ONEDNN_FIX =
   "this blasprop build has no oneDNN; install it (Debian/Ubuntu: apt-get install libdnnl-dev) and build from source: 'npm explore blasprop -- npm run build:native' (the prebuilt x64 binary carries its own oneDNN)";
 
-/** OpenBLAS 0.3.21's core types with AVX-512 kernels (openblas_get_corename()). */
-const OPENBLAS_AVX512_CORES = ['skylakex', 'cooperlake', 'sapphirerapids'];
-
 /** The addon's BLAS facts, or null on the TypeScript backend. */
 function blasInfo(): BlasInfo | null {
   const native = loadNative();
   return 'binding' in native ? native.binding.blasInfo() : null;
 }
 
-/** The engine `blas: 'auto'` picks for float32 or float64 products with this BLAS (the rule above). */
-export function autoProductEngine(dtype: Architecture['dtype'], blas: Pick<BlasInfo, 'coreType' | 'onednn'>): ProductEngine {
-  const wider = blas.onednn !== null && blas.onednn.avx512 && !OPENBLAS_AVX512_CORES.includes(blas.coreType.toLowerCase());
-  return dtype === 'float32' && wider ? 'onednn' : 'openblas';
+/** Fewest weights (Σ inputs × units over the layers) for which `blas: 'auto'` runs float32 on oneDNN. */
+export const AUTO_ONEDNN_MIN_WEIGHTS = 40_000;
+
+/** The number of weights of an architecture: Σ inputs × units over its layers (biases not counted). */
+function weightCount(arch: Pick<Architecture, 'inputs' | 'layers'>): number {
+  let inputs = arch.inputs, weights = 0;
+  for (const layer of arch.layers) {
+    weights += inputs * layer.units;
+    inputs = layer.units;
+  }
+  return weights;
+}
+
+/**
+ * The engine `blas: 'auto'` picks for float32 or float64 products with this BLAS (the rule above),
+ * for a network of `weights` weights.
+ */
+export function autoProductEngine(dtype: Architecture['dtype'], blas: Pick<BlasInfo, 'onednn'>, weights: number): ProductEngine {
+  const wider = blas.onednn !== null && blas.onednn.avx512;
+  return dtype === 'float32' && wider && weights >= AUTO_ONEDNN_MIN_WEIGHTS ? 'onednn' : 'openblas';
 }
 
 /**
@@ -60,7 +75,7 @@ export function resolveProductEngine(choice: BlasChoice, arch: Architecture, eng
   if (bf16 && effective === 'openblas') throw new ConfigError("mixedPrecision 'bfloat16' runs on oneDNN, not on blas 'openblas'");
   if (effective === 'openblas') return 'openblas';
   const blas = blasInfo();
-  if (effective === 'auto' && !bf16 && blas) return autoProductEngine(arch.dtype, blas);
+  if (effective === 'auto' && !bf16 && blas) return autoProductEngine(arch.dtype, blas, weightCount(arch));
   const onednn = blas?.onednn ?? null;
   const what = bf16 ? "mixedPrecision 'bfloat16'" : "blas 'onednn'";
   if (onednn === null) throw new BackendError(`${what} needs oneDNN: ${ONEDNN_FIX}`);

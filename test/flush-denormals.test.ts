@@ -19,7 +19,9 @@ function network(options: Partial<NetworkOptions>, weight: number): Network {
 /** The largest |output| over ROWS rows of subnormal inputs (0 when every thread flushed them). */
 function largestOutput(net: Network, input: number): number {
   const y = net.predict({ data: new Float64Array(ROWS * INPUTS).fill(input), shape: [ROWS, INPUTS] });
-  return y.data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  let largest = 0;
+  for (const v of y.data) largest = Math.max(largest, Math.abs(v));
+  return largest;
 }
 
 const onednn = backendInfo().blas?.onednn != null;

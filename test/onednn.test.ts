@@ -173,34 +173,38 @@ describe('choosing the product engine', () => {
     const onednn = info.blas!.onednn!;
     expect(onednn.version).toMatch(/^\d+\.\d+\.\d+$/);
     expect(onednn.isa).toMatch(/^(sse41|avx|avx2|avx2_vnni|avx512_core|avx512_core_vnni|avx512_core_bf16|avx512_core_amx)$/);
-    const openblasAvx512 = /^(skylakex|cooperlake|sapphirerapids)$/i.test(info.blas!.coreType);
-    expect(info.products).toBe(onednn.avx512 && !openblasAvx512 ? 'onednn' : 'openblas');
+    expect(info.products).toBe(onednn.avx512 ? 'onednn' : 'openblas');
   });
 
-  it("'auto': float32 on the engine backendInfo names, float64 on OpenBLAS; BLASPROP_BLAS overrides 'auto' only", () => {
+  it("'auto': large float32 networks on the engine backendInfo names, small ones and float64 on OpenBLAS; BLASPROP_BLAS overrides 'auto' only", () => {
     delete process.env.BLASPROP_BLAS;
-    expect(new Network(BASE).blas).toBe(backendInfo().products);
-    expect(new Network({ ...BASE, dtype: 'float64' }).blas).toBe('openblas');
-    process.env.BLASPROP_BLAS = 'openblas';
+    // 784 × 51 = 39,984 weights, then 10 × 51 more: 40,494, just over AUTO_ONEDNN_MIN_WEIGHTS.
+    const large: NetworkOptions = { inputs: 784, layers: [{ units: 51, activation: 'relu' }, { units: 10 }], loss: 'cross-entropy', seed: 1 };
+    const small: NetworkOptions = { ...large, layers: [{ units: 50, activation: 'relu' }, { units: 10 }] };  // 39,700
+    expect(new Network(large).blas).toBe(backendInfo().products);
+    expect(new Network(small).blas).toBe('openblas');
     expect(new Network(BASE).blas).toBe('openblas');
+    expect(new Network({ ...large, dtype: 'float64' }).blas).toBe('openblas');
+    process.env.BLASPROP_BLAS = 'openblas';
+    expect(new Network(large).blas).toBe('openblas');
     expect(new Network({ ...BASE, blas: 'onednn' }).blas).toBe('onednn');
     process.env.BLASPROP_BLAS = 'onednn';
     expect(new Network({ ...BASE, blas: 'auto' }).blas).toBe('onednn');
-    expect(new Network({ ...BASE, blas: 'openblas' }).blas).toBe('openblas');
+    expect(new Network({ ...large, blas: 'openblas' }).blas).toBe('openblas');
     process.env.BLASPROP_BLAS = 'mkl';
     expect(() => new Network(BASE)).toThrow(/BLASPROP_BLAS must be one of 'auto', 'openblas', 'onednn', got 'mkl'/);
   });
 
-  it("'auto' for float32: oneDNN only where it has wider kernels than OpenBLAS (ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE)", () => {
+  it("'auto' for large float32 networks: oneDNN wherever it dispatches to AVX-512, whatever OpenBLAS's kernels (ONEDNN_MAX_CPU_ISA, OPENBLAS_CORETYPE)", () => {
     const script =
-      "const { Network, backendInfo } = require('./lib'); const n = new Network({ inputs: 3, layers: [{ units: 2 }], loss: 'cross-entropy', seed: 1 });" +
+      "const { Network, backendInfo } = require('./lib'); const n = new Network({ inputs: 784, layers: [{ units: 64 }, { units: 10 }], loss: 'cross-entropy', seed: 1 });" +
       "const b = backendInfo().blas; process.stdout.write([n.blas, b.onednn.isa, b.coreType].join(' '));";
     const run = (isa: string, core: string): string =>
       execFileSync(process.execPath, ['--import', 'tsx', '-e', script], {
         cwd: path.resolve(__dirname, '..'), env: { ...process.env, ONEDNN_MAX_CPU_ISA: isa, OPENBLAS_CORETYPE: core, BLASPROP_BLAS: '' }, encoding: 'utf8',
       });
     expect(run('AVX512_CORE', 'Haswell')).toBe('onednn avx512_core Haswell');
-    expect(run('AVX512_CORE_AMX', 'SkylakeX')).toBe('openblas avx512_core_amx SkylakeX');
+    expect(run('AVX512_CORE_AMX', 'SkylakeX')).toBe('onednn avx512_core_amx SkylakeX');
     expect(run('AVX2', 'Haswell')).toBe('openblas avx2 Haswell');
   });
 
