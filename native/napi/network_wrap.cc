@@ -1,6 +1,7 @@
 // network_wrap.cc — argument checking and dispatch for NativeNetwork; the arithmetic lives in kernels/.
 #include "network_wrap.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <new>
@@ -381,6 +382,9 @@ ProductEngine NativeNetwork::prepare_products(Napi::Env env, std::initializer_li
   Products& p = is_double_ ? net64_.products : net32_.products;
   p.bf16 = training ? bf16_training_ : bf16_inference_;
   if (p.engine == ProductEngine::OpenBLAS) return p.engine;
+  // Single rows in float32 run on OpenBLAS's gemv/ger (products.h): such a pass is an OpenBLAS pass,
+  // and a one-row predict may skip the scheduler's queue instead of waiting behind fits' steps.
+  if (!p.bf16 && std::all_of(rows.begin(), rows.end(), [](size_t B) { return B <= 1; })) return ProductEngine::OpenBLAS;
   try {
     for (size_t B : rows)
       if (B > 0) products_prepare(p, static_cast<int>(B));
