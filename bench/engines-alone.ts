@@ -1,6 +1,5 @@
-// The float32 engines each alone in a process, the way a user runs one: bench/engines.ts interleaves
-// the engines in one process, where a oneDNN pass right after OpenBLAS passes competes with
-// OpenBLAS's worker threads. Rounds alternate the engines; medians over rounds.
+// The float32 engines each alone in a process, the way a user runs one: a check on bench/engines.ts,
+// which interleaves the engines in one process. Rounds alternate the engines; medians over rounds.
 //   npx tsx bench/engines-alone.ts [--rounds R]
 import { backendInfo } from '../lib/index';
 import { runChild } from './child';

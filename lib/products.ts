@@ -2,16 +2,17 @@
 // or bfloat16 inputs. The native side (native/products/products.h) runs what is chosen here.
 //
 // The rule of `blas: 'auto'`, measured on an Intel Xeon (Emerald Rapids, AVX-512 + AMX, 2 cores)
-// with OpenBLAS 0.3.21 and oneDNN 2.6.3 (numbers in notes/issue-onednn.md, "The 'auto' rule"):
+// with OpenBLAS 0.3.21 and oneDNN 2.6.3 (npm run bench:auto-rule, bench:engines, bench:engines-alone;
+// numbers in notes/auto-rule.md and notes/engines-quiet-t2-settled.md):
 // - float64: OpenBLAS. oneDNN has no float64 matmul on CPUs.
 // - float32: oneDNN when it dispatches to AVX-512 (avx512_core or better) and the network has at
 //   least AUTO_ONEDNN_MIN_WEIGHTS weights; else OpenBLAS.
 //   - Against OpenBLAS's AVX-512 kernels (SkylakeX, which lib/backends/openblas-coretype.ts selects
-//     on every AVX-512 CPU), fits on 2 threads ran 1.05–1.30× faster on oneDNN (bench/engines.ts,
-//     interleaved in one process, and bench/engines-alone.ts, one engine per process: 1.10–1.18×);
-//     against its AVX2 kernels (core Haswell) the step's products ran 1.1–1.8× faster.
-//   - Small networks lose: oneDNN's cost per product call dominates. 12-24-16-4 and 64-64-10 fitted
-//     at 0.40–0.47× OpenBLAS, 128-128-10 at 0.95×, 256-128-10 at 0.99–1.07×, 784-64-10 at 1.17×.
+//     on every AVX-512 CPU), fits on 2 threads ran 1.07–1.37× faster on oneDNN (one engine per
+//     process: 1.10–1.18×); against its AVX2 kernels (core Haswell) the step's products ran
+//     1.1–1.8× faster.
+//   - Small networks lose to oneDNN's cost per product call: 736 and 4,736 weights fitted at
+//     0.35–0.47× OpenBLAS, 12,704–34,048 at 0.72–0.99×, 50,816 (784-64-10) at 1.05×.
 //   - On AVX2-only CPUs oneDNN has no wider kernels and OpenBLAS stays.
 // - mixedPrecision 'bfloat16': oneDNN, which needs bf16 kernels (avx512_core_bf16, e.g. Zen 4/5, or
 //   avx512_core_amx, Sapphire Rapids and later); elsewhere BackendError.
