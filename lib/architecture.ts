@@ -18,8 +18,8 @@ export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 /** Every choice of the library behind the native matrix products. */
 export const BLAS_CHOICES = ['auto', 'openblas', 'onednn'] as const;
 /**
- * Which library runs the native backend's matrix products: `auto` picks the faster for the dtype
- * and CPU (see lib/products.ts for the rule and the measurements behind it).
+ * Which library runs the native backend's matrix products: `auto` picks the faster for the dtype,
+ * the CPU and the network's size (see lib/products.ts for the rule and the measurements behind it).
  */
 export type BlasChoice = (typeof BLAS_CHOICES)[number];
 /** Every mixed-precision setting. */
