@@ -6,7 +6,7 @@
 // output is exactly the bias (0) when a thread treats its inputs as zero, and 256 × input × weight
 // (2.6e-7 in float32, 2.6e-8 in float64) when not.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Network, backendInfo, setThreads, type NetworkOptions } from '../lib';
+import { Network, backendInfo, physicalCores, setThreads, type NetworkOptions } from '../lib';
 
 const INPUTS = 256, UNITS = 256, ROWS = 512;  // big enough for OpenBLAS and oneDNN to split over 2 threads
 
@@ -33,7 +33,7 @@ const cases: Case[] = [
 ];
 
 describe('subnormal inputs are flushed on every thread of a pass', () => {
-  afterAll(() => setThreads(2));
+  afterAll(() => setThreads(physicalCores()));
 
   it.each(cases)('%s, on 1 and on 2 threads', (_name, options, subnormal, weight) => {
     const net = network(options, weight);

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackendError, ConfigError, Network, backendInfo, type FitOptions, type NetworkOptions } from '../lib';
+import { BackendError, ConfigError, Network, backendInfo, physicalCores, setThreads, type FitOptions, type NetworkOptions } from '../lib';
 import { lcg, randomRows } from './helpers/reference';
 
 const BASE: NetworkOptions = {
@@ -88,6 +88,28 @@ describe('oneDNN float32 engine agrees with OpenBLAS', () => {
       await new Network({ ...BASE, blas: 'openblas' }).fit(x, y, fit);  // the OpenBLAS pool runs, then must yield to oneDNN's
       await async.fit(x, y, fit);
       expect(async.getWeights()).toEqual(sync.getWeights());
+    }
+  });
+
+  it('two identical fits of a network large enough to split every product over the threads end bit-identical, on 1 and on 2 threads', () => {
+    const rows = 1024, inputs = 784;
+    const X = new Float32Array(rows * inputs).map((_, i) => ((i * 7919) % 1000) / 1000);
+    const labels = new Int32Array(rows).map((_, i) => (i * 31) % 10);
+    const options: NetworkOptions = { inputs, layers: [{ units: 256, activation: 'relu' }, { units: 10 }], loss: 'cross-entropy', seed: 3, blas: 'onednn' };
+    const fit = (): Network => {
+      const net = new Network(options);
+      net.fitSync({ data: X, shape: [rows, inputs] }, labels, { epochs: 2, batchSize: 128, learningRate: 0.05, optimizer: { type: 'sgd', momentum: 0.9 } });
+      return net;
+    };
+    try {
+      for (const threads of [1, 2]) {
+        setThreads(threads);
+        const [a, b] = [fit(), fit()];
+        expect(a.getWeights(), `${threads} thread(s)`).toEqual(b.getWeights());
+        expect(relativeDifference(a, new Network(options))).toBeGreaterThan(1e-3);  // it trained
+      }
+    } finally {
+      setThreads(physicalCores());
     }
   });
 
