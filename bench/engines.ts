@@ -3,7 +3,9 @@
 // batch 128 and 512 and 784-1024-1024-10 at batch 128; and each engine's products alone (the
 // roofline program, bench/roofline/step.cpp, on the same engine). Every repetition runs every variant
 // once, one after another, so all see the same machine load, with a pause before each timed segment
-// (settle() in roofline.ts); medians are reported.
+// (settle() in roofline.ts); medians are reported. Then each variant fits again with the addon
+// timing its steps by phase (native/kernels/step_phases.h): the second table shows where the time
+// outside the products goes, in µs per step.
 //   npx tsx bench/engines.ts [--threads N] [--reps R] [--quick]
 // Prints a Markdown table and writes bench/.build/engines-<OpenBLAS core>.json. Run it a second
 // time with OPENBLAS_CORETYPE=SkylakeX to compare with OpenBLAS's AVX-512 kernels where OpenBLAS
@@ -11,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Network, backendInfo, setThreads, type NetworkOptions } from '../lib/index';
+import { STEP_PHASES, loadNative, type NativeBinding } from '../lib/backends/native';
 import { CASES, LEARNING_RATE, MODEL_SEED, shapeLabel, type BenchCase } from './configs';
 import { makeDataset } from './data';
 import { machineInfo } from './machine';
@@ -34,7 +37,18 @@ interface Row {
   /** Step time outside the products: bias, activations, softmax, gathering, bf16 rounding (in the products' time), optimizer update. */
   outsideMicros: number;
   percentOfProducts: number;
+  /** µs per step by phase, timed inside the addon (native/kernels/step_phases.h), medians of the phase-timed fits. */
+  phaseMicros: Record<(typeof STEP_PHASES)[number], number>;
 }
+
+/** Fits timed by phase per variant, after the interleaved repetitions. */
+const PHASE_REPS = 3;
+
+const PHASE_LABELS: Record<(typeof STEP_PHASES)[number], string> = {
+  products: 'products', operandCopies: 'operand copies (bf16 rounding, transposed δ)', gather: 'batch gathering',
+  biasActivation: 'bias + activation', loss: 'softmax + loss + δ^L', activationBackward: "δ ⊙ g'", biasGradient: 'bias gradient',
+  dropout: 'dropout', zeroGradients: 'zeroing the gradient', optimizer: 'optimizer update', other: 'other (loop, hooks)',
+};
 
 function argument(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
@@ -59,6 +73,9 @@ async function main(): Promise<void> {
   const reps = argument('--reps', quick ? 3 : 7);
   setThreads(threads);
   const info = backendInfo();
+  const native = loadNative();
+  if (!('binding' in native)) throw native.error;
+  const binding: NativeBinding = native.binding;
   const machine = machineInfo();
   const onednn = info.blas?.onednn;
   const header = [
@@ -103,6 +120,18 @@ async function main(): Promise<void> {
       }
     }
     for (const server of servers.values()) await server.close();
+    // Where each variant's step time goes, timed inside the addon by phase (a separate fit per rep:
+    // the timing costs about 1 µs per step, kept out of the throughput above).
+    const phases: Record<string, number>[][] = variants.map(() => []);
+    for (let r = 0; r < PHASE_REPS; r++) {
+      for (let k = 0; k < variants.length; k++) {
+        await settle();
+        binding.stepPhaseTimes(true);
+        train(k);
+        const t = binding.stepPhaseTimes(false);
+        phases[k]!.push(Object.fromEntries(STEP_PHASES.map((p) => [p, (t.seconds[p] / t.steps) * 1e6])));
+      }
+    }
     variants.forEach((v, k) => {
       const sps = summarize(rates[k]!).median, pps = summarize(products[k]!).median;
       const paired = summarize(rates[k]!.map((s, i) => (s / products[k]![i]!) * 100)).median;
@@ -111,6 +140,7 @@ async function main(): Promise<void> {
         samplesPerSecond: sps, productsSamplesPerSecond: pps,
         stepMicros: (c.batchSize / sps) * 1e6, productsMicros: (c.batchSize / pps) * 1e6,
         outsideMicros: (c.batchSize / sps - c.batchSize / pps) * 1e6, percentOfProducts: paired,
+        phaseMicros: Object.fromEntries(STEP_PHASES.map((p) => [p, summarize(phases[k]!.map((x) => x[p]!)).median])) as Row['phaseMicros'],
       });
     });
     process.stderr.write(`${caseId} done\n`);
@@ -124,6 +154,17 @@ async function main(): Promise<void> {
     const c = CASES.find((x) => x.id === r.caseId)!;
     out.push(`| ${shapeLabel(c.sizes)} b=${c.batchSize} | ${r.optimizer} | ${r.engine} | ${k(r.samplesPerSecond)} | ${(r.samplesPerSecond / base(r).samplesPerSecond).toFixed(2)} | ` +
       `${k(r.productsSamplesPerSecond)} | ${r.stepMicros.toFixed(0)} | ${r.productsMicros.toFixed(0)} | ${r.outsideMicros.toFixed(0)} | ${r.percentOfProducts.toFixed(0)}% |`);
+  }
+  const shown = STEP_PHASES.filter((p) => rows.some((r) => r.phaseMicros[p] >= 0.5));
+  out.push('', `Where a step's time goes, µs per step, timed inside the addon by phase (native/kernels/step_phases.h; medians of ${PHASE_REPS} fits per variant, after the table above):`, '',
+    `| case | optimizer | engine | ${shown.map((p) => PHASE_LABELS[p]).join(' | ')} | outside products |`,
+    `|---|---|---|${shown.map(() => '---:').join('|')}|---:|`);
+  for (const r of rows) {
+    const c = CASES.find((x) => x.id === r.caseId)!;
+    const total = STEP_PHASES.reduce((sum, p) => sum + r.phaseMicros[p], 0);
+    const outside = total - r.phaseMicros.products - r.phaseMicros.operandCopies;
+    out.push(`| ${shapeLabel(c.sizes)} b=${c.batchSize} | ${r.optimizer} | ${r.engine} | ${shown.map((p) => r.phaseMicros[p].toFixed(0)).join(' | ')} | ` +
+      `${outside.toFixed(0)} (${((outside / total) * 100).toFixed(0)} %) |`);
   }
   process.stdout.write(`${out.join('\n')}\n`);
   const dir = path.join(__dirname, '.build');

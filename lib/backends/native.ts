@@ -45,6 +45,20 @@ export interface NativeBinding {
   blasInfo(): BlasInfo;
   /** Index of the first NaN or ±Infinity, or −1. */
   firstNonFinite(data: FloatArray): number;
+  /**
+   * The time per phase of the training steps since the last call (native/kernels/step_phases.h);
+   * resets it and turns the timing on or off. For bench/engines.ts only.
+   */
+  stepPhaseTimes(enable: boolean): StepPhaseTimes;
+}
+
+/** The phases native/kernels/step_phases.h times, in its order. */
+export const STEP_PHASES = ['other', 'gather', 'products', 'operandCopies', 'biasActivation', 'loss', 'dropout', 'activationBackward', 'biasGradient', 'zeroGradients', 'optimizer'] as const;
+
+/** What stepPhaseTimes returns: seconds per phase over `steps` training steps. */
+export interface StepPhaseTimes {
+  steps: number;
+  seconds: Record<(typeof STEP_PHASES)[number], number>;
 }
 
 type LoadResult = { binding: NativeBinding; path: string } | { error: Error };

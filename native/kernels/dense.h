@@ -3,6 +3,7 @@
 // Shapes: A_prev [B × in], W [out × in] row-major, b [out], Z/A [B × out], delta [B × out].
 #pragma once
 #include "../products/products.h"
+#include "step_phases.h"
 
 namespace blasprop {
 
@@ -18,6 +19,7 @@ void dense_forward(Products& p, int l, const T* A_prev, const T* W, T* Z, int B,
 template <typename T>
 void dense_backward_params(Products& p, int l, const T* delta, const T* A_prev, T* dW, T* db, int B, int in, int out, T alpha) {
   products_weight_gradient(p, l, delta, A_prev, dW, B, in, out, alpha);
+  const ScopedStepPhase phase(StepPhase::BiasGradient);
   for (int i = 0; i < B; ++i) {
     const T* d = delta + static_cast<size_t>(i) * out;
     for (int j = 0; j < out; ++j) db[j] += alpha * d[j];

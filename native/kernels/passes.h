@@ -21,6 +21,7 @@
 #include "gradient_reducer.h"
 #include "network.h"
 #include "optimizers.h"
+#include "step_phases.h"
 
 namespace blasprop {
 
@@ -56,11 +57,15 @@ void network_forward(Network<T>& net, const T* input, int B, bool training) {
   for (int l = 1; l <= net.L; ++l) {
     const int in = net.sizes[l - 1], out = net.sizes[l];
     if (training && net.dropout[l - 1] > 0) {
+      const ScopedStepPhase phase(StepPhase::Dropout);
       const T* a = l == 1 ? input : net.A[l - 1];
       dropout_forward(net.dropout[l - 1], net.rng, a, net.M[l - 1], net.D[l - 1], static_cast<size_t>(B) * in);
     }
     dense_forward(net.products, l, network_layer_input(net, input, l, training), net.params + net.W_off[l], net.A[l], B, in, out);
-    if (l < net.L) bias_activation_forward(net.g[l], net.slope[l], net.A[l], net.params + net.b_off[l], B, out);
+    if (l < net.L) {
+      const ScopedStepPhase phase(StepPhase::BiasActivation);
+      bias_activation_forward(net.g[l], net.slope[l], net.A[l], net.params + net.b_off[l], B, out);
+    }
   }
 }
 
@@ -79,12 +84,19 @@ void network_backward(Network<T>& net, const T* input, int B, bool training, dou
     if (l > 1) {  // δ^(l-1) = δ^l W^l ⊙ (dropout mask) ⊙ g'(z^(l-1)); layer 1's input needs no delta.
       const size_t n = static_cast<size_t>(B) * in;
       dense_backward_input(net.products, l, delta, W, delta_prev, B, in, out);
-      if (training && net.dropout[l - 1] > 0) dropout_backward(net.M[l - 1], delta_prev, n);
+      if (training && net.dropout[l - 1] > 0) {
+        const ScopedStepPhase phase(StepPhase::Dropout);
+        dropout_backward(net.M[l - 1], delta_prev, n);
+      }
+      const ScopedStepPhase phase(StepPhase::ActivationBackward);
       activation_backward(net.g[l - 1], net.slope[l - 1], net.A[l - 1], delta_prev, n);
     }
     const T* a_prev = network_layer_input(net, input, l, training);
     if (fused_lr >= 0) {
-      if (weight_decay > 0) scal(out * in, T(1 - fused_lr * weight_decay), W);
+      if (weight_decay > 0) {
+        const ScopedStepPhase phase(StepPhase::Optimizer);
+        scal(out * in, T(1 - fused_lr * weight_decay), W);
+      }
       dense_backward_params(net.products, l, delta, a_prev, W, net.params + net.b_off[l], B, in, out, T(-fused_lr));
     } else {
       dense_backward_params(net.products, l, delta, a_prev, net.grads + net.W_off[l], net.grads + net.b_off[l], B, in, out, T(1));
@@ -98,6 +110,7 @@ void network_backward(Network<T>& net, const T* input, int B, bool training, dou
 // then the max-norm constraint. t is the 1-based step count.
 template <typename T>
 void network_apply_gradients(Network<T>& net, const OptimizerConfig& c, double t) {
+  const ScopedStepPhase phase(StepPhase::Optimizer);
   const int n = static_cast<int>(net.param_count);
   if (c.clip_norm > 0) {
     const double norm = nrm2(n, net.grads);
@@ -120,6 +133,7 @@ void network_apply_gradients(Network<T>& net, const OptimizerConfig& c, double t
 template <typename T>
 void network_apply_max_norm(Network<T>& net, double max_norm) {
   if (max_norm <= 0) return;
+  const ScopedStepPhase phase(StepPhase::Optimizer);
   for (int l = 1; l <= net.L; ++l) max_norm_constrain(net.params + net.W_off[l], net.sizes[l], net.sizes[l - 1], max_norm);
 }
 
@@ -136,13 +150,18 @@ LossStats network_train_step(Network<T>& net, const T* input, Targets<T> y, int 
   const int L = net.L;
   network_forward(net, input, B, true);
   const T scale = T(weighted_mean_scale(denominator));
-  const LossStats stats = output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L], net.params + net.b_off[L],
-                                            y, net.delta, B, net.sizes[L], scale);
+  const LossStats stats = [&] {
+    const ScopedStepPhase phase(StepPhase::Loss);
+    return output_loss_delta(net.loss, net.g[L], net.slope[L], net.A[L], net.params + net.b_off[L], y, net.delta, B, net.sizes[L], scale);
+  }();
   const bool fused = optimizer_is_fusable(c) && diagnostics == nullptr && reducer == nullptr;
   if (fused) {
     network_backward(net, input, B, true, c.learning_rate, c.weight_decay);
   } else {
-    for_each_range(net.param_count, [&](size_t from, size_t count) { std::memset(net.grads + from, 0, count * sizeof(T)); });
+    {
+      const ScopedStepPhase phase(StepPhase::ZeroGradients);
+      for_each_range(net.param_count, [&](size_t from, size_t count) { std::memset(net.grads + from, 0, count * sizeof(T)); });
+    }
     network_backward(net, input, B, true, -1.0, 0.0, reducer);
     if (reducer) {
       if (!reducer->overlap) reducer_start(*reducer, net.grads, net.param_count);

@@ -6,6 +6,7 @@
 #include <cstring>
 #include "flush_denormals.h"
 #include "passes.h"
+#include "step_phases.h"
 
 namespace blasprop {
 
@@ -57,11 +58,16 @@ Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* 
 template <typename T>
 LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const BatchPlan& plan, const OptimizerConfig& c) {
   const ScopedFlushDenormals flush;
+  const ScopedStepPhase pass(StepPhase::Other);
   LossStats total;
   size_t step = 0;
   for (size_t start = 0; start < plan.count; start += plan.batch_size, ++step) {
     const int B = static_cast<int>(std::min<size_t>(plan.batch_size, plan.count - start));
-    const Targets<T> y = gather_batch(net, data, plan.order + start, B);
+    step_phase_count_step();
+    const Targets<T> y = [&] {
+      const ScopedStepPhase gather(StepPhase::Gather);
+      return gather_batch(net, data, plan.order + start, B);
+    }();
     const bool last = start + plan.batch_size >= plan.count;
     const double denominator = plan.step_denominators ? plan.step_denominators[step] : targets_weight_sum(y, size_t(B));
     const LossStats s = network_train_step(net, net.X, y, B, c, plan.first_step + double(step),

@@ -12,6 +12,7 @@
 #include "errors.h"
 #include "network_wrap.h"
 #include "pass_scheduler.h"
+#include "../kernels/step_phases.h"
 #if BLASPROP_HAVE_ONEDNN
 #include "../products/onednn.h"
 #endif
@@ -110,6 +111,22 @@ Napi::Value FirstNonFinite(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), index == n ? -1.0 : double(index));
 }
 
+// stepPhaseTimes(enable) → { steps, seconds: { phase: s } }: the time per phase of the training steps
+// since the last call (kernels/step_phases.h), then resets it and turns timing on or off. For
+// bench/engines.ts, which times one pass at a time; not public API.
+Napi::Value StepPhaseTimes(const Napi::CallbackInfo& info) {
+  using blasprop::StepPhase;
+  static const char* const names[blasprop::kStepPhaseCount] = {"other", "gather", "products", "operandCopies", "biasActivation", "loss",
+                                                               "dropout", "activationBackward", "biasGradient", "zeroGradients", "optimizer"};
+  blasprop::StepPhaseTotals& totals = blasprop::step_phase_totals();
+  Napi::Object result = Napi::Object::New(info.Env()), seconds = Napi::Object::New(info.Env());
+  for (int k = 0; k < blasprop::kStepPhaseCount; ++k) seconds.Set(names[k], double(totals.nanoseconds[k].exchange(0)) * 1e-9);
+  result.Set("seconds", seconds);
+  result.Set("steps", double(totals.steps.exchange(0)));
+  totals.enabled.store(info.Length() >= 1 && info[0].ToBoolean());
+  return result;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("NativeNetwork", NativeNetwork::Define(env));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
@@ -117,6 +134,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setErrorClasses", Napi::Function::New(env, SetErrorClasses, "setErrorClasses"));
   exports.Set("blasInfo", Napi::Function::New(env, BlasInfo, "blasInfo"));
   exports.Set("firstNonFinite", Napi::Function::New(env, FirstNonFinite, "firstNonFinite"));
+  exports.Set("stepPhaseTimes", Napi::Function::New(env, StepPhaseTimes, "stepPhaseTimes"));
   return exports;
 }
 

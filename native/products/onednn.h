@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "../kernels/step_phases.h"
+
 
 namespace blasprop {
 
@@ -163,6 +165,7 @@ class OnednnProducts {
 
   // Runs a copy from `src` to `dst` (alpha: the output scale of the transposed copy).
   void copy(Copy& c, const float* src, void* dst, float alpha = 1.0f) {
+    const ScopedStepPhase phase(StepPhase::OperandCopies);
     c.src.set_data_handle(const_cast<float*>(src));
     c.dst.set_data_handle(dst);
     alpha_ = alpha;

@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "../kernels/step_phases.h"
 #include "openblas.h"
 #if BLASPROP_HAVE_ONEDNN
 #include "onednn.h"
@@ -70,6 +71,7 @@ inline void products_release(Products& p) {
 // Z = A_prev Wᵀ  (z^l = W^l a^(l-1) for every row).
 template <typename T>
 void products_forward(Products& p, int l, const T* A_prev, const T* W, T* Z, int B, int in, int out) {
+  const ScopedStepPhase phase(StepPhase::Products);
 #if BLASPROP_HAVE_ONEDNN
   if constexpr (std::is_same<T, float>::value)
     if (OnednnProducts* d = products_onednn<T>(p, B)) return d->forward(l, A_prev, W, Z, B, p.bf16);
@@ -81,6 +83,7 @@ void products_forward(Products& p, int l, const T* A_prev, const T* W, T* Z, int
 // dW += alpha · deltaᵀ A_prev  (∂L/∂W^l = δ^l (a^(l-1))ᵀ summed over the batch).
 template <typename T>
 void products_weight_gradient(Products& p, int l, const T* delta, const T* A_prev, T* dW, int B, int in, int out, T alpha) {
+  const ScopedStepPhase phase(StepPhase::Products);
 #if BLASPROP_HAVE_ONEDNN
   if constexpr (std::is_same<T, float>::value)
     if (OnednnProducts* d = products_onednn<T>(p, B)) return d->weight_gradient(l, delta, A_prev, dW, B, alpha, p.bf16);
@@ -92,6 +95,7 @@ void products_weight_gradient(Products& p, int l, const T* delta, const T* A_pre
 // dA_prev = delta W  ((W^l)ᵀ δ^l for every row).
 template <typename T>
 void products_input_gradient(Products& p, int l, const T* delta, const T* W, T* dA_prev, int B, int in, int out) {
+  const ScopedStepPhase phase(StepPhase::Products);
 #if BLASPROP_HAVE_ONEDNN
   if constexpr (std::is_same<T, float>::value)
     if (OnednnProducts* d = products_onednn<T>(p, B)) return d->input_gradient(l, delta, W, dA_prev, B, p.bf16);
