@@ -14,7 +14,9 @@ void dense_forward(Products& p, int l, const T* A_prev, const T* W, T* Z, int B,
 }
 
 // dW += alpha · deltaᵀ A_prev  (∂L/∂W^l = δ^l (a^(l-1))ᵀ summed over the batch),
-// db += alpha · column sums of delta (∂L/∂b^l = δ^l).
+// db += alpha · column sums of delta (∂L/∂b^l = δ^l). Not split over threads: two threads updating
+// neighbouring columns share the cache line at their boundary once per row (129 µs instead of 55 at
+// batch 512, bench/engines.ts).
 // With alpha = 1 this accumulates the gradient; with dW = W, db = b and alpha = −η it is the plain SGD update fused in.
 template <typename T>
 void dense_backward_params(Products& p, int l, const T* delta, const T* A_prev, T* dW, T* db, int B, int in, int out, T alpha) {

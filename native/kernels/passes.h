@@ -64,7 +64,9 @@ void network_forward(Network<T>& net, const T* input, int B, bool training) {
     dense_forward(net.products, l, network_layer_input(net, input, l, training), net.params + net.W_off[l], net.A[l], B, in, out);
     if (l < net.L) {
       const ScopedStepPhase phase(StepPhase::BiasActivation);
-      bias_activation_forward(net.g[l], net.slope[l], net.A[l], net.params + net.b_off[l], B, out);
+      for_each_range(size_t(B), [&](size_t from, size_t rows) {
+        bias_activation_forward(net.g[l], net.slope[l], net.A[l] + from * out, net.params + net.b_off[l], int(rows), out);
+      }, kMinLightElementsPerThread / out);
     }
   }
 }
@@ -89,7 +91,9 @@ void network_backward(Network<T>& net, const T* input, int B, bool training, dou
         dropout_backward(net.M[l - 1], delta_prev, n);
       }
       const ScopedStepPhase phase(StepPhase::ActivationBackward);
-      activation_backward(net.g[l - 1], net.slope[l - 1], net.A[l - 1], delta_prev, n);
+      for_each_range(n, [&](size_t from, size_t count) {
+        activation_backward(net.g[l - 1], net.slope[l - 1], net.A[l - 1] + from, delta_prev + from, count);
+      }, kMinLightElementsPerThread);
     }
     const T* a_prev = network_layer_input(net, input, l, training);
     if (fused_lr >= 0) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include "flush_denormals.h"
+#include "elementwise_threads.h"
 #include "passes.h"
 #include "step_phases.h"
 
@@ -35,12 +36,15 @@ struct BatchPlan {
   StepHook between_steps;         // optional: run after every step but the last
 };
 
-// Copies the rows order[0..B) of the dataset into the workspace's X, targets and weights.
+// Copies the rows order[0..B) of the dataset into the workspace's X, targets and weights; the rows
+// of X split over a oneDNN pass's threads (elementwise_threads.h).
 template <typename T>
 Targets<T> gather_batch(Network<T>& net, const Dataset<T>& data, const int32_t* order, int B) {
   const size_t in = net.sizes[0], out = net.sizes[net.L];
   Targets<T> batch;
-  for (int i = 0; i < B; ++i) std::memcpy(net.X + i * in, data.X + size_t(order[i]) * in, in * sizeof(T));
+  for_each_range(size_t(B), [&](size_t from, size_t count) {
+    for (size_t i = from; i < from + count; ++i) std::memcpy(net.X + i * in, data.X + size_t(order[i]) * in, in * sizeof(T));
+  }, kMinLightElementsPerThread / in);
   if (data.y.labels) {
     for (int i = 0; i < B; ++i) net.labels[i] = data.y.labels[order[i]];
     batch.labels = net.labels;
