@@ -45,6 +45,15 @@ inline void step_phase_count_step() {
   if (t.enabled.load(std::memory_order_relaxed)) t.steps.fetch_add(1, std::memory_order_relaxed);
 }
 
+#if defined(__wasm__)
+// The WebAssembly engine imports nothing, a clock included: no timing there.
+class ScopedStepPhase {
+ public:
+  explicit ScopedStepPhase(StepPhase) {}
+  ScopedStepPhase(const ScopedStepPhase&) = delete;
+  ScopedStepPhase& operator=(const ScopedStepPhase&) = delete;
+};
+#else
 // Charges the time of its scope to `phase`, pausing the phase it interrupts on this thread.
 class ScopedStepPhase {
  public:
@@ -84,5 +93,6 @@ class ScopedStepPhase {
   bool on_;
   StepPhase outer_ = StepPhase::Count;
 };
+#endif
 
 }  // namespace blasprop
