@@ -16,7 +16,7 @@
 //   - On AVX2-only CPUs oneDNN has no wider kernels and OpenBLAS stays.
 // - mixedPrecision 'bfloat16': oneDNN, which needs bf16 kernels (avx512_core_bf16, e.g. Zen 4/5, or
 //   avx512_core_amx, Sapphire Rapids and later); elsewhere BackendError.
-import { BLAS_CHOICES, type Architecture, type BlasChoice } from './architecture';
+import { BLAS_CHOICES, layerSizes, type Architecture, type BlasChoice } from './architecture';
 import { loadNative, type BlasInfo } from './backends/native';
 import type { Engine } from './engine';
 import { BackendError, ConfigError } from './errors';
@@ -39,13 +39,9 @@ function blasInfo(): BlasInfo | null {
 export const AUTO_ONEDNN_MIN_WEIGHTS = 40_000;
 
 /** The number of weights of an architecture: Σ inputs × units over its layers (biases not counted). */
-function weightCount(arch: Pick<Architecture, 'inputs' | 'layers'>): number {
-  let inputs = arch.inputs, weights = 0;
-  for (const layer of arch.layers) {
-    weights += inputs * layer.units;
-    inputs = layer.units;
-  }
-  return weights;
+function weightCount(arch: Architecture): number {
+  const sizes = layerSizes(arch);
+  return sizes.slice(1).reduce((sum, units, l) => sum + sizes[l]! * units, 0);
 }
 
 /**
