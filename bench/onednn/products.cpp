@@ -170,6 +170,7 @@ void run_case(const Case& c, int threads, int reps) {
   blasprop::OnednnProducts engine(c.sizes);
   engine.prepare(B, false);
   engine.prepare(B, true);
+  engine.reserve();
   auto blasprop_engine = [&](bool bf16) {
     for (int l = 1; l <= L; ++l) {
       Layer& y = layers[l - 1];

@@ -164,6 +164,7 @@ class Stepper {
     products_.onednn = std::make_unique<blasprop::OnednnProducts>(c.sizes);
     products_.bf16 = engine == "bf16";
     blasprop::products_prepare(products_, c.batch);
+    blasprop::products_reserve(products_);
 #else
     std::fprintf(stderr, "this roofline program was built without oneDNN\n");
     std::exit(2);

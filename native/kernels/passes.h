@@ -195,6 +195,7 @@ template <typename T>
 LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t rows, bool accumulate_gradients,
                            StepHook between_chunks = {}) {
   const ScopedFlushDenormals flush;
+  products_reserve(net.products);
   const int L = net.L, in = net.sizes[0], out = net.sizes[L];
   if (accumulate_gradients) std::memset(net.grads, 0, net.param_count * sizeof(T));
   LossStats total;
@@ -219,6 +220,7 @@ LossStats network_evaluate(Network<T>& net, const T* X, Targets<T> y, size_t row
 template <typename T>
 void network_predict(Network<T>& net, const T* X, size_t rows, T* Y) {
   const ScopedFlushDenormals flush;
+  products_reserve(net.products);
   const int L = net.L, in = net.sizes[0], out = net.sizes[L];
   for (size_t r = 0; r < rows; r += kInferenceChunkRows) {
     const int B = static_cast<int>(std::min<size_t>(kInferenceChunkRows, rows - r));

@@ -63,6 +63,7 @@ template <typename T>
 LossStats network_train_batches(Network<T>& net, const Dataset<T>& data, const BatchPlan& plan, const OptimizerConfig& c) {
   const ScopedFlushDenormals flush;
   const ScopedStepPhase pass(StepPhase::Other);
+  products_reserve(net.products);
   LossStats total;
   size_t step = 0;
   for (size_t start = 0; start < plan.count; start += plan.batch_size, ++step) {

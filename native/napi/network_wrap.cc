@@ -367,8 +367,8 @@ void NativeNetwork::construct(const Napi::Object& spec) {
   construct_products(net.products, spec, sizes, is_double_);
   bf16_training_ = spec.Get("mixedPrecision").ToBoolean();
   bf16_inference_ = bf16_training_ && spec.Get("inferenceMixedPrecision").ToBoolean();
-  // The native part that stays outside the JavaScript heap: this object and the shape vectors (and,
-  // once prepared, the product engine's primitives and bfloat16 buffers: prepare_products).
+  // The native part that stays outside the JavaScript heap: this object and the shape vectors (the
+  // product engine's primitives are small, their buffers are per thread: products/onednn.h).
   shape_bytes_ = int64_t(sizeof(NativeNetwork)) + int64_t(L + 1) * int64_t(sizeof(int) + sizeof(Activation) + sizeof(T) + sizeof(double) + 2 * sizeof(size_t) + 3 * sizeof(T*));
   report_native_bytes(spec.Env(), shape_bytes_);
 }
@@ -393,7 +393,6 @@ ProductEngine NativeNetwork::prepare_products(Napi::Env env, std::initializer_li
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("blasprop native: oneDNN cannot create this network's products: ") + e.what());
   }
-  report_native_bytes(env, shape_bytes_ + int64_t(products_bytes(p)));
   return p.engine;
 }
 
@@ -513,7 +512,6 @@ Napi::Value NativeNetwork::Dispose(const Napi::CallbackInfo& info) {
   Value().Set(kSpecKey, env.Undefined());
   workspace_rows_ = 0;
   if (is_double_) forget_buffers(net64_); else forget_buffers(net32_);
-  report_native_bytes(env, shape_bytes_);
   return env.Undefined();
 }
 

@@ -58,7 +58,7 @@ class NativeNetwork : public Napi::ObjectWrap<NativeNetwork> {
   blasprop::Network<double> net64_;
   size_t workspace_rows_ = 0;  // rows the current workspace ArrayBuffer was sized for
   int64_t shape_bytes_ = 0;    // this object and the shape vectors
-  int64_t native_bytes_ = 0;   // reported to V8 as external memory: shape_bytes_ + the product engine's
+  int64_t native_bytes_ = 0;   // reported to V8 as external memory: shape_bytes_
   napi_env env_;
   std::atomic<bool> busy_{false};
 };

@@ -10,17 +10,23 @@
 // runtime output scale only through its slower gemm:jit path (bf16: 6 ms instead of 1 ms for
 // 1024 × 128 × 784 on AMX), and brgemm kernels on plain row-major operands.
 // Primitives are created once per (product, layer, rows, precision) by prepare(), outside the step
-// loop; the last partial batch has its own. Each keeps its memory objects and a scratchpad it owns
-// (user scratchpad mode); a step only swaps data handles and executes, with no allocation on our
+// loop; the last partial batch has its own. Each keeps its memory objects (user scratchpad mode);
+// a step only swaps data handles and executes, with no allocation on our
 // side. In bfloat16 mode the float32 operands are rounded to bf16 (to nearest even) into workspaces
 // sized by prepare(): a^(l-1) and W^l once per layer in the forward pass (reused by both backward
 // products), δ^l once for the input gradient and once, transposed and scaled, for the weight
 // gradient. These copies are oneDNN reorder primitives, cached like the matmuls: JIT code that
 // runs on the same threads, 2–2.5× faster than a plain C++ loop built for the baseline x86-64 ISA
 // (bench/onednn/products.cpp: 'blasprop onednn bf16' against the bare 'onednn matmul bf16').
+// The scratchpad and the operand copies are not the network's: they are regions of one arena per
+// thread (ProductArena below), which reserve() sizes when a pass starts. A network dropped in a
+// synchronous loop keeps its C++ object until its N-API finalizer runs, which needs a turn of the
+// event loop; holding 0.6 MB of scratchpads each (784-512-10, batch 32), 300 such networks grew RSS
+// by 232 MB. Primitives themselves are small: their kernels live in oneDNN's primitive cache.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -43,42 +49,59 @@ class OnednnProducts {
   // has no kernel for it (bfloat16 on a CPU without AVX512-BF16 or AMX).
   void prepare(int B, bool bf16) {
     const int L = static_cast<int>(sizes_.size()) - 1;
+    size_t scratchpad = 0, delta = 0;
     for (int l = 1; l <= L; ++l) {
-      matmul(ProductKind::Forward, l, B, bf16);
-      matmul(ProductKind::WeightGradient, l, B, bf16);
-      if (l > 1) matmul(ProductKind::InputGradient, l, B, bf16);
-      conversion(CopyKind::DeltaTransposed, l, B, bf16);
+      scratchpad = std::max(scratchpad, matmul(ProductKind::Forward, l, B, bf16).scratchpad_bytes);
+      scratchpad = std::max(scratchpad, matmul(ProductKind::WeightGradient, l, B, bf16).scratchpad_bytes);
+      if (l > 1) scratchpad = std::max(scratchpad, matmul(ProductKind::InputGradient, l, B, bf16).scratchpad_bytes);
+      scratchpad = std::max(scratchpad, conversion(CopyKind::DeltaTransposed, l, B, bf16).scratchpad_bytes);
       if (bf16) {
-        conversion(CopyKind::Activations, l, B, true);
-        conversion(CopyKind::Weights, l, B, true);
-        if (l > 1) conversion(CopyKind::Delta, l, B, true);
+        scratchpad = std::max(scratchpad, conversion(CopyKind::Activations, l, B, true).scratchpad_bytes);
+        scratchpad = std::max(scratchpad, conversion(CopyKind::Weights, l, B, true).scratchpad_bytes);
+        if (l > 1) scratchpad = std::max(scratchpad, conversion(CopyKind::Delta, l, B, true).scratchpad_bytes);
       }
-      grow(DT32_, size_t(B) * sizes_[l]);
-      if (bf16) {
-        grow(A16_[l], size_t(B) * sizes_[l - 1]);
-        grow(W16_[l], size_t(sizes_[l]) * sizes_[l - 1]);
-        grow(D16_, size_t(B) * sizes_[l]);
-        grow(DT16_, size_t(B) * sizes_[l]);
+      delta = std::max(delta, size_t(B) * sizes_[l]);
+    }
+    // The arena's layout, from the largest need of every B prepared so far: the scratchpad, alpha δᵀ
+    // in float32, then in bf16 δ, alpha δᵀ, and a^(l-1) and W^l per layer.
+    layout_.scratchpad = std::max(layout_.scratchpad, scratchpad);
+    layout_.delta = std::max(layout_.delta, delta);
+    layout_.A_rows = std::max(layout_.A_rows, size_t(B));
+    layout_.bf16 = layout_.bf16 || bf16;
+    size_t at = 0;
+    const auto region = [&at](size_t& offset, size_t bytes) {
+      offset = at;
+      at += (bytes + kArenaAlignment - 1) / kArenaAlignment * kArenaAlignment;
+    };
+    region(layout_.offsets.scratchpad, layout_.scratchpad);
+    region(layout_.offsets.DT32, layout_.delta * sizeof(float));
+    if (layout_.bf16) {
+      region(layout_.offsets.D16, layout_.delta * sizeof(uint16_t));
+      region(layout_.offsets.DT16, layout_.delta * sizeof(uint16_t));
+      for (int l = 1; l <= L; ++l) {
+        region(A16_[l], layout_.A_rows * sizes_[l - 1] * sizeof(uint16_t));
+        region(W16_[l], size_t(sizes_[l]) * sizes_[l - 1] * sizeof(uint16_t));
       }
     }
+    layout_.bytes = at;
   }
 
-  // Bytes held by prepare(): every primitive's scratchpad and the float32/bfloat16 operand copies.
-  size_t bytes() const {
-    size_t n = DT32_.capacity() * sizeof(float) + (D16_.capacity() + DT16_.capacity()) * sizeof(uint16_t);
-    for (size_t l = 0; l < A16_.size(); ++l) n += (A16_[l].capacity() + W16_[l].capacity()) * sizeof(uint16_t);
-    for (const Matmul& m : cache_) n += m.scratchpad.get_desc().get_size();
-    for (const Copy& c : copies_) n += c.scratchpad.get_desc().get_size();
-    return n;
+  // Makes this thread's arena big enough for the regions prepare() laid out; called when a pass
+  // starts, on the thread that runs it (the only allocation, and only when the arena grows).
+  void reserve() {
+    std::vector<unsigned char>& arena = product_arena();
+    if (arena.size() < layout_.bytes + kArenaAlignment) arena.resize(layout_.bytes + kArenaAlignment);
+    const uintptr_t base = reinterpret_cast<uintptr_t>(arena.data());
+    base_ = arena.data() + (kArenaAlignment - base % kArenaAlignment) % kArenaAlignment;
   }
 
   // Z = A_prev Wᵀ.
   void forward(int l, const float* A_prev, const float* W, float* Z, int B, bool bf16) {
     Matmul& m = matmul(ProductKind::Forward, l, B, bf16);
     if (bf16) {
-      copy(conversion(CopyKind::Activations, l, B, true), A_prev, A16_[l].data());
-      copy(conversion(CopyKind::Weights, l, B, true), W, W16_[l].data());
-      run(m, A16_[l].data(), W16_[l].data(), Z);
+      copy(conversion(CopyKind::Activations, l, B, true), A_prev, at(A16_[l]));
+      copy(conversion(CopyKind::Weights, l, B, true), W, at(W16_[l]));
+      run(m, at(A16_[l]), at(W16_[l]), Z);
     } else {
       run(m, A_prev, W, Z);
     }
@@ -89,11 +112,11 @@ class OnednnProducts {
     Matmul& m = matmul(ProductKind::WeightGradient, l, B, bf16);
     Copy& transposed = conversion(CopyKind::DeltaTransposed, l, B, bf16);
     if (bf16) {
-      copy(transposed, delta, DT16_.data(), alpha);
-      run(m, DT16_.data(), A16_[l].data(), dW);
+      copy(transposed, delta, at(layout_.offsets.DT16), alpha);
+      run(m, at(layout_.offsets.DT16), at(A16_[l]), dW);
     } else {
-      copy(transposed, delta, DT32_.data(), alpha);
-      run(m, DT32_.data(), A_prev, dW);
+      copy(transposed, delta, at(layout_.offsets.DT32), alpha);
+      run(m, at(layout_.offsets.DT32), A_prev, dW);
     }
   }
 
@@ -101,8 +124,8 @@ class OnednnProducts {
   void input_gradient(int l, const float* delta, const float* W, float* dA_prev, int B, bool bf16) {
     Matmul& m = matmul(ProductKind::InputGradient, l, B, bf16);
     if (bf16) {
-      copy(conversion(CopyKind::Delta, l, B, true), delta, D16_.data());
-      run(m, D16_.data(), W16_[l].data(), dA_prev);
+      copy(conversion(CopyKind::Delta, l, B, true), delta, at(layout_.offsets.D16));
+      run(m, at(layout_.offsets.D16), at(W16_[l]), dA_prev);
     } else {
       run(m, delta, W, dA_prev);
     }
@@ -114,13 +137,20 @@ class OnednnProducts {
     int l, B;
     bool bf16;
     dnnl::matmul primitive;
-    dnnl::memory src, wei, dst, scratchpad;
+    dnnl::memory src, wei, dst, scratchpad;  // the scratchpad's handle is set to the arena's before each run
+    size_t scratchpad_bytes;
   };
 
-  template <typename E>
-  static void grow(std::vector<E>& v, size_t n) {
-    if (v.size() < n) v.resize(n);
+  static constexpr size_t kArenaAlignment = 64;
+
+  // One arena per thread, reused by every network whose passes run there (see the top of the file).
+  static std::vector<unsigned char>& product_arena() {
+    static thread_local std::vector<unsigned char> arena;
+    return arena;
   }
+
+  // The arena at `offset`, for the pass reserve() readied.
+  void* at(size_t offset) const { return base_ + offset; }
 
   using dt = dnnl::memory::data_type;
   using dims = dnnl::memory::dims;
@@ -143,6 +173,7 @@ class OnednnProducts {
     bool bf16;
     dnnl::reorder primitive;
     dnnl::memory src, dst, scratchpad;
+    size_t scratchpad_bytes;
   };
 
   // The cached reorder for one copy, created on first request (by prepare(), as for matmul()).
@@ -159,7 +190,7 @@ class OnednnProducts {
     if (kind == CopyKind::DeltaTransposed) attr.set_output_scales(0, {DNNL_RUNTIME_F32_VAL});
     const dnnl::reorder::primitive_desc pd(engine_, src_md, engine_, dst_md, attr);
     copies_.push_back({kind, l, B, bf16, dnnl::reorder(pd), dnnl::memory(src_md, engine_, nullptr), dnnl::memory(dst_md, engine_, nullptr),
-                       dnnl::memory(pd.scratchpad_desc(), engine_)});
+                       dnnl::memory(pd.scratchpad_desc(), engine_, nullptr), pd.scratchpad_desc().get_size()});
     return copies_.back();
   }
 
@@ -168,6 +199,7 @@ class OnednnProducts {
     const ScopedStepPhase phase(StepPhase::OperandCopies);
     c.src.set_data_handle(const_cast<float*>(src));
     c.dst.set_data_handle(dst);
+    c.scratchpad.set_data_handle(at(layout_.offsets.scratchpad));
     alpha_ = alpha;
     const dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, c.src.get()},
                                     {DNNL_ARG_TO, c.dst.get()},
@@ -207,7 +239,7 @@ class OnednnProducts {
     }
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_md, dst_md), attr, engine_);
     cache_.push_back({kind, l, B, bf16, dnnl::matmul(pd), dnnl::memory(src_md, engine_, nullptr), dnnl::memory(wei_md, engine_, nullptr),
-                      dnnl::memory(dst_md, engine_, nullptr), dnnl::memory(pd.scratchpad_desc(), engine_)});
+                      dnnl::memory(dst_md, engine_, nullptr), dnnl::memory(pd.scratchpad_desc(), engine_, nullptr), pd.scratchpad_desc().get_size()});
     return cache_.back();
   }
 
@@ -217,6 +249,7 @@ class OnednnProducts {
     m.src.set_data_handle(const_cast<void*>(src));
     m.wei.set_data_handle(const_cast<void*>(wei));
     m.dst.set_data_handle(dst);
+    m.scratchpad.set_data_handle(at(layout_.offsets.scratchpad));
     const dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, m.src.get()},
                                     {DNNL_ARG_WEIGHTS, m.wei.get()},
                                     {DNNL_ARG_DST, m.dst.get()},
@@ -231,10 +264,18 @@ class OnednnProducts {
   std::vector<Copy> copies_;
   float alpha_ = 1.0f;  // the runtime output scale of the transposed copy, read through alpha_memory_
   dnnl::memory alpha_memory_{{{1}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x}, engine_, &alpha_};
-  std::vector<std::vector<uint16_t>> A16_, W16_;  // A16_[l]: a^(l-1), W16_[l]: W^l, rounded to bf16
-  std::vector<uint16_t> D16_;                     // δ^l rounded to bf16
-  std::vector<float> DT32_;                       // alpha (δ^l)ᵀ, for the weight gradient
-  std::vector<uint16_t> DT16_;                    // the same rounded to bf16
+  // Where the arena's regions start, by prepare(): the scratchpad every primitive shares (they run one
+  // at a time), alpha (δ^l)ᵀ for the weight gradient in float32 (DT32) or bf16 (DT16), δ^l in bf16 (D16).
+  struct Offsets {
+    size_t scratchpad = 0, DT32 = 0, D16 = 0, DT16 = 0;
+  };
+  struct Layout {
+    Offsets offsets;
+    size_t scratchpad = 0, delta = 0, A_rows = 0, bytes = 0;  // largest scratchpad, δ elements, rows of a^(l-1)
+    bool bf16 = false;
+  } layout_;
+  std::vector<size_t> A16_, W16_;  // arena offsets of a^(l-1) and W^l rounded to bf16, per layer l
+  unsigned char* base_ = nullptr;  // this thread's arena, aligned, set by reserve()
 };
 
 // The ISA oneDNN dispatches to on this CPU, by oneDNN's name for it.

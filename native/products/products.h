@@ -48,15 +48,14 @@ inline void products_prepare(Products& p, int B) {
 #endif
 }
 
-// Bytes the engine holds outside the network's workspace block: oneDNN's primitives' scratchpads and
-// the bfloat16 copies prepare() sized (reported to V8 as external memory by the N-API wrapper).
-inline size_t products_bytes(const Products& p) {
+// Readies the engine's buffers on the calling thread for a pass (onednn.h's per-thread arena):
+// called at the start of every pass, on the thread that runs it. Allocates only when the arena grows.
+inline void products_reserve(Products& p) {
 #if BLASPROP_HAVE_ONEDNN
-  if (p.onednn) return p.onednn->bytes();
+  if (p.onednn) p.onednn->reserve();
 #else
   (void)p;
 #endif
-  return 0;
 }
 
 // Frees the engine's primitives and buffers (a disposed network).
